@@ -1,0 +1,104 @@
+// Package topics names TallyMarks' Kafka topics, builds their record keys,
+// places keys on partitions the way Kafka's Java clients do, and creates the
+// topics with the settings each one needs.
+package topics
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lovoo/goka"
+)
+
+// DefaultPrefix is prepended to every topic name unless configured otherwise.
+const DefaultPrefix = "tallymarks."
+
+// Names gives the full topic names for one prefix. The zero value uses no
+// prefix; use New for the configured one.
+type Names struct {
+	prefix string
+}
+
+// New returns the topic names under prefix, e.g. "tallymarks.".
+func New(prefix string) Names { return Names{prefix: prefix} }
+
+// Prefix returns the prefix every name starts with.
+func (n Names) Prefix() string { return n.prefix }
+
+// Events carries every event envelope, keyed by customer.
+func (n Names) Events() string { return n.prefix + "events" }
+
+// EventsDLQ receives event records that could not be decoded or validated,
+// with the reason in a header, so that bad input never stops a partition.
+func (n Names) EventsDLQ() string { return n.prefix + "events-dlq" }
+
+// Config is the compacted topic of configuration objects, keyed
+// <tenantId>/<kind>/<id>. It has one partition, so that one offset orders
+// every configuration change.
+func (n Names) Config() string { return n.prefix + "config" }
+
+// Ledger carries every ledger entry, keyed by customer.
+func (n Names) Ledger() string { return n.prefix + "ledger" }
+
+// Deliveries carries webhook, e-mail and SMS requests, keyed by customer.
+func (n Names) Deliveries() string { return n.prefix + "deliveries" }
+
+// Errors carries error events (Error.* namespaces), keyed by customer.
+func (n Names) Errors() string { return n.prefix + "errors" }
+
+// CustomerGroup is the goka group of the customer processor. goka names its
+// compacted state table "<group>-table".
+func (n Names) CustomerGroup() goka.Group { return goka.Group(n.prefix + "customer") }
+
+// CustomerTable is the compacted changelog of customer state.
+func (n Names) CustomerTable() string { return string(goka.GroupTable(n.CustomerGroup())) }
+
+// Key returns the record key of a customer-keyed record:
+// "<tenantId>/<customerId>", both lowercase.
+func Key(tenantID, customerID string) string {
+	return strings.ToLower(tenantID) + "/" + strings.ToLower(customerID)
+}
+
+// SplitKey splits a customer key into its tenant and customer ids.
+func SplitKey(key string) (tenantID, customerID string, err error) {
+	t, c, ok := strings.Cut(key, "/")
+	if !ok || t == "" || c == "" || strings.Contains(c, "/") {
+		return "", "", fmt.Errorf("key %q is not <tenantId>/<customerId>", key)
+	}
+	return t, c, nil
+}
+
+// ConfigKey returns the key of a configuration object: "<tenantId>/<kind>/<id>".
+func ConfigKey(tenantID, kind, id string) string {
+	return strings.ToLower(tenantID) + "/" + kind + "/" + id
+}
+
+// Spec describes how one topic is created.
+type Spec struct {
+	Name       string
+	Partitions int32
+	// Compacted topics keep the latest value per key forever.
+	Compacted bool
+	// Retention applies to non-compacted topics; 0 keeps records forever.
+	Retention time.Duration
+}
+
+// Specs returns every topic TallyMarks uses. Customer-keyed topics share one
+// partition count so that they stay co-partitioned; it is fixed once the
+// topics exist, and changing it needs a migration.
+func (n Names) Specs(partitions int32) []Spec {
+	const (
+		day  = 24 * time.Hour
+		long = 400 * day // the backtest window, plus margin
+	)
+	return []Spec{
+		{Name: n.Events(), Partitions: partitions, Retention: long},
+		{Name: n.EventsDLQ(), Partitions: partitions, Retention: 30 * day},
+		{Name: n.Config(), Partitions: 1, Compacted: true},
+		{Name: n.Ledger(), Partitions: partitions, Retention: long},
+		{Name: n.Deliveries(), Partitions: partitions, Retention: 7 * day},
+		{Name: n.Errors(), Partitions: partitions, Retention: 30 * day},
+		{Name: n.CustomerTable(), Partitions: partitions, Compacted: true},
+	}
+}

@@ -1,0 +1,102 @@
+// Package schemas holds the Avro schemas of every record TallyMarks writes to
+// Kafka, the Go types that mirror them, and their binary codecs.
+//
+// The .avsc files beside this file are the source of truth; upstream producers
+// in any language write events with event.avsc. A schema may refer to a named
+// type of a schema listed before it in [Files], so the files are parsed in
+// that order into one cache.
+package schemas
+
+import (
+	"embed"
+	"fmt"
+	"sync"
+
+	"github.com/hamba/avro/v2"
+)
+
+//go:embed *.avsc
+var files embed.FS
+
+// Name identifies one top-level schema.
+type Name string
+
+// The top-level schemas, one per .avsc file.
+const (
+	EventSchema         Name = "event"
+	LedgerEntrySchema   Name = "ledger_entry"
+	DeliverySchema      Name = "delivery_request"
+	CustomerSchema      Name = "customer"
+	CustomerStateSchema Name = "customer_state"
+	ConfigRecordSchema  Name = "config_record"
+)
+
+// Files lists the schemas in dependency order: each may use named types of
+// those before it.
+var Files = []Name{
+	EventSchema,
+	LedgerEntrySchema,
+	DeliverySchema,
+	CustomerSchema,
+	CustomerStateSchema,
+	ConfigRecordSchema,
+}
+
+var (
+	parseOnce sync.Once
+	parsed    map[Name]avro.Schema
+	parseErr  error
+)
+
+// Source returns the text of the named .avsc file.
+func Source(n Name) (string, error) {
+	b, err := files.ReadFile(string(n) + ".avsc")
+	if err != nil {
+		return "", fmt.Errorf("reading schema %s: %w", n, err)
+	}
+	return string(b), nil
+}
+
+// Schema returns the parsed schema of n. Its String form is self-contained:
+// named types of earlier files are expanded, so it can be registered alone.
+func Schema(n Name) (avro.Schema, error) {
+	parseOnce.Do(func() { parsed, parseErr = ParseAll(Source) })
+	if parseErr != nil {
+		return nil, parseErr
+	}
+	s, ok := parsed[n]
+	if !ok {
+		return nil, fmt.Errorf("unknown schema %q", n)
+	}
+	return s, nil
+}
+
+// MustSchema is Schema for schemas known to be embedded; it panics on error,
+// which can only happen if an embedded file is broken (a test catches that).
+func MustSchema(n Name) avro.Schema {
+	s, err := Schema(n)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// ParseAll parses every schema of [Files], in order, into one fresh cache,
+// reading each text through src. The compatibility test uses it to parse
+// older versions of the files.
+func ParseAll(src func(Name) (string, error)) (map[Name]avro.Schema, error) {
+	cache := &avro.SchemaCache{}
+	out := make(map[Name]avro.Schema, len(Files))
+	for _, n := range Files {
+		text, err := src(n)
+		if err != nil {
+			return nil, err
+		}
+		s, err := avro.ParseWithCache(text, "", cache)
+		if err != nil {
+			return nil, fmt.Errorf("parsing schema %s: %w", n, err)
+		}
+		out[n] = s
+	}
+	return out, nil
+}

@@ -1,0 +1,302 @@
+package schemas
+
+import (
+	"math/big"
+	"time"
+)
+
+// Event is the envelope of event.avsc: common fields and exactly one
+// non-nil payload. Decimals are exact rationals, never floats.
+type Event struct {
+	EventID     string      `avro:"eventId"`
+	TenantID    string      `avro:"tenantId"`
+	CustomerID  string      `avro:"customerId"`
+	CreatedAt   time.Time   `avro:"createdAt"`
+	ReceivedAt  time.Time   `avro:"receivedAt"`
+	NameSpace   string      `avro:"nameSpace"`
+	Reference   *string     `avro:"reference"`
+	Description *string     `avro:"description"`
+	Campaign    *string     `avro:"campaign"`
+	Attributes  []Attribute `avro:"attributes"`
+	Origin      string      `avro:"origin"`
+	Depth       int         `avro:"depth"`
+	CausedBy    *string     `avro:"causedBy"`
+
+	Action      *Action      `avro:"action"`
+	Order       *Order       `avro:"order"`
+	Transaction *Transaction `avro:"transaction"`
+	Transfer    *Transfer    `avro:"transfer"`
+	Points      *Points      `avro:"points"`
+	Redemption  *Redemption  `avro:"redemption"`
+	Basket      *Order       `avro:"basket"`
+	Anniversary *Anniversary `avro:"anniversary"`
+	ErrorAction *Error       `avro:"errorAction"`
+}
+
+// Event origins.
+const (
+	OriginClient = "client"
+	OriginSystem = "system"
+)
+
+// EventType names the payload slot of an event, as rules name it.
+type EventType string
+
+// The nine event types, named after their payload slots.
+const (
+	TypeAction      EventType = "action"
+	TypeOrder       EventType = "order"
+	TypeTransaction EventType = "transaction"
+	TypeTransfer    EventType = "transfer"
+	TypePoints      EventType = "points"
+	TypeRedemption  EventType = "redemption"
+	TypeBasket      EventType = "basket"
+	TypeAnniversary EventType = "anniversary"
+	TypeError       EventType = "errorAction"
+)
+
+// Type returns the slot that carries the event's payload and how many slots
+// are set. A valid event has exactly one.
+func (e *Event) Type() (t EventType, slots int) {
+	set := func(ok bool, typ EventType) {
+		if ok {
+			t = typ
+			slots++
+		}
+	}
+	set(e.Action != nil, TypeAction)
+	set(e.Order != nil, TypeOrder)
+	set(e.Transaction != nil, TypeTransaction)
+	set(e.Transfer != nil, TypeTransfer)
+	set(e.Points != nil, TypePoints)
+	set(e.Redemption != nil, TypeRedemption)
+	set(e.Basket != nil, TypeBasket)
+	set(e.Anniversary != nil, TypeAnniversary)
+	set(e.ErrorAction != nil, TypeError)
+	return t, slots
+}
+
+// Attribute is a free key/value pair on an event or a profile.
+type Attribute struct {
+	Key   string `avro:"key"`
+	Value string `avro:"value"`
+}
+
+// Action is the payload of a generic customer action.
+type Action struct {
+	Amount *big.Rat `avro:"amount"`
+	Count  *int64   `avro:"count"`
+}
+
+// Order is the payload of an order, and of a basket.
+type Order struct {
+	Total         *big.Rat    `avro:"total"`
+	TaxTotal      *big.Rat    `avro:"taxTotal"`
+	ShippingTotal *big.Rat    `avro:"shippingTotal"`
+	PaymentAmount *big.Rat    `avro:"paymentAmount"`
+	Currency      *string     `avro:"currency"`
+	Payment       *Payment    `avro:"payment"`
+	Items         []OrderItem `avro:"items"`
+	Tags          []string    `avro:"tags"`
+}
+
+// Payment describes how an order or transaction was paid.
+type Payment struct {
+	Bin    *string `avro:"bin"`
+	Bank   *string `avro:"bank"`
+	Scheme *string `avro:"scheme"`
+}
+
+// OrderItem is one line of an order or basket.
+type OrderItem struct {
+	SKU         string   `avro:"sku"`
+	Name        *string  `avro:"name"`
+	Category    *string  `avro:"category"`
+	ProductType *string  `avro:"productType"`
+	Vendor      *string  `avro:"vendor"`
+	Quantity    *big.Rat `avro:"quantity"`
+	UnitPrice   *big.Rat `avro:"unitPrice"`
+	Total       *big.Rat `avro:"total"`
+}
+
+// Transaction is the payload of a card or account transaction.
+type Transaction struct {
+	Total    *big.Rat `avro:"total"`
+	Quantity *big.Rat `avro:"quantity"`
+	Currency *string  `avro:"currency"`
+	Payment  *Payment `avro:"payment"`
+}
+
+// Transfer records a movement of funds; it never moves points.
+type Transfer struct {
+	Total       *big.Rat `avro:"total"`
+	Currency    *string  `avro:"currency"`
+	FromAccount *string  `avro:"fromAccount"`
+	ToAccount   *string  `avro:"toAccount"`
+}
+
+// Points earns (positive quantity) or spends (negative) points directly.
+type Points struct {
+	Quantity int64   `avro:"quantity"`
+	Reason   *string `avro:"reason"`
+}
+
+// Redemption spends quantity points on a reward.
+type Redemption struct {
+	Quantity int64   `avro:"quantity"`
+	Reward   *string `avro:"reward"`
+}
+
+// Anniversary is made by the scheduler on each anniversary of joining.
+type Anniversary struct {
+	Years int `avro:"years"`
+}
+
+// Error describes a failure to create, assess or fulfil an event.
+type Error struct {
+	Event       *Event  `avro:"event"`
+	Raw         []byte  `avro:"raw"`
+	Source      string  `avro:"source"`
+	Code        *string `avro:"code"`
+	Message     string  `avro:"message"`
+	Description *string `avro:"description"`
+}
+
+// LedgerEntry is one immutable change of points (ledger_entry.avsc).
+type LedgerEntry struct {
+	EntryID         string      `avro:"entryId"`
+	TenantID        string      `avro:"tenantId"`
+	CustomerID      string      `avro:"customerId"`
+	Type            string      `avro:"type"`
+	Points          int64       `avro:"points"`
+	BalanceAfter    int64       `avro:"balanceAfter"`
+	EventID         string      `avro:"eventId"`
+	Source          string      `avro:"source"`
+	EconomyID       *string     `avro:"economyId"`
+	RuleID          *string     `avro:"ruleId"`
+	RuleVersion     *int        `avro:"ruleVersion"`
+	ActionIndex     *int        `avro:"actionIndex"`
+	Lots            []LotAmount `avro:"lots"`
+	ReversesEntryID *string     `avro:"reversesEntryId"`
+	OccurredAt      time.Time   `avro:"occurredAt"`
+	RecordedAt      time.Time   `avro:"recordedAt"`
+	Reason          *string     `avro:"reason"`
+	Shortfall       int64       `avro:"shortfall"`
+	Actor           *string     `avro:"actor"`
+}
+
+// Ledger entry types.
+const (
+	EntryEarn    = "earn"
+	EntrySpend   = "spend"
+	EntryExpire  = "expire"
+	EntryReverse = "reverse"
+	EntryAdjust  = "adjust"
+)
+
+// Ledger entry sources.
+const (
+	SourceBase       = "base"
+	SourceRule       = "rule"
+	SourcePoints     = "points"
+	SourceRedemption = "redemption"
+	SourceExpiry     = "expiry"
+	SourceReversal   = "reversal"
+	SourceAdjustment = "adjustment"
+)
+
+// LotAmount is the signed change one ledger entry made to one lot.
+type LotAmount struct {
+	LotID  string `avro:"lotId"`
+	Points int64  `avro:"points"`
+}
+
+// DeliveryRequest is a webhook, e-mail or SMS to send (delivery_request.avsc).
+type DeliveryRequest struct {
+	DeliveryID      string     `avro:"deliveryId"`
+	TenantID        string     `avro:"tenantId"`
+	CustomerID      string     `avro:"customerId"`
+	EventID         string     `avro:"eventId"`
+	Channel         string     `avro:"channel"`
+	RuleID          *string    `avro:"ruleId"`
+	RuleVersion     *int       `avro:"ruleVersion"`
+	ActionIndex     *int       `avro:"actionIndex"`
+	WebhookID       *string    `avro:"webhookId"`
+	SubjectTemplate *string    `avro:"subjectTemplate"`
+	BodyTemplate    *string    `avro:"bodyTemplate"`
+	Context         string     `avro:"context"`
+	Attempt         int        `avro:"attempt"`
+	CreatedAt       time.Time  `avro:"createdAt"`
+	NotBefore       *time.Time `avro:"notBefore"`
+}
+
+// Customer is a customer's profile (customer.avsc).
+type Customer struct {
+	CustomerID        string      `avro:"customerId"`
+	TenantID          string      `avro:"tenantId"`
+	FirstName         *string     `avro:"firstName"`
+	LastName          *string     `avro:"lastName"`
+	DisplayName       *string     `avro:"displayName"`
+	EmailAddress      *string     `avro:"emailAddress"`
+	IsAccountLocked   bool        `avro:"isAccountLocked"`
+	MobileNumber      *string     `avro:"mobileNumber"`
+	OptinSMS          bool        `avro:"optinSms"`
+	OptinEmail        bool        `avro:"optinEmail"`
+	AcceptTerms       bool        `avro:"acceptTerms"`
+	DateOfBirth       *time.Time  `avro:"dateOfBirth"`
+	Attributes        []Attribute `avro:"attributes"`
+	CreatedAt         time.Time   `avro:"createdAt"`
+	ChangedAt         time.Time   `avro:"changedAt"`
+	ContactPhone      *string     `avro:"contactPhone"`
+	ExternalReference *string     `avro:"externalReference"`
+	ExternalStatus    *string     `avro:"externalStatus"`
+}
+
+// CustomerState is the customer processor's value for one customer
+// (customer_state.avsc).
+type CustomerState struct {
+	Profile       Customer         `avro:"profile"`
+	Points        PointsSummary    `avro:"points"`
+	Lots          []Lot            `avro:"lots"`
+	Processed     []ProcessedEvent `avro:"processed"`
+	RecentEntries []LedgerEntry    `avro:"recentEntries"`
+}
+
+// PointsSummary holds a customer's balance and lifetime figures.
+type PointsSummary struct {
+	Balance         int64 `avro:"balance"`
+	LifetimeEarned  int64 `avro:"lifetimeEarned"`
+	LifetimeSpent   int64 `avro:"lifetimeSpent"`
+	LifetimeExpired int64 `avro:"lifetimeExpired"`
+}
+
+// Lot is a parcel of earned points that is spent, expired and reversed as a
+// unit of account.
+type Lot struct {
+	LotID     string     `avro:"lotId"`
+	EarnedAt  time.Time  `avro:"earnedAt"`
+	ExpiresAt *time.Time `avro:"expiresAt"`
+	Points    int64      `avro:"points"`
+}
+
+// ProcessedEvent is one entry of a customer's dedup window.
+type ProcessedEvent struct {
+	EventID     string    `avro:"eventId"`
+	Partition   int32     `avro:"partition"`
+	Offset      int64     `avro:"offset"`
+	ProcessedAt time.Time `avro:"processedAt"`
+	Status      string    `avro:"status"`
+}
+
+// ConfigRecord is one configuration object on the config topic
+// (config_record.avsc). Body holds the object as JSON.
+type ConfigRecord struct {
+	TenantID  string    `avro:"tenantId"`
+	Kind      string    `avro:"kind"`
+	ID        string    `avro:"id"`
+	Version   int       `avro:"version"`
+	Status    *string   `avro:"status"`
+	CreatedAt time.Time `avro:"createdAt"`
+	ChangedAt time.Time `avro:"changedAt"`
+	Body      string    `avro:"body"`
+}
