@@ -100,3 +100,11 @@ func ParseAll(src func(Name) (string, error)) (map[Name]avro.Schema, error) {
 	}
 	return out, nil
 }
+
+// Codec encodes and decodes records of the named schemas. The schema
+// registry's Serde implements it with the Confluent wire format; every
+// reader and writer of Kafka records in TallyMarks goes through one.
+type Codec interface {
+	Encode(n Name, v any) ([]byte, error)
+	Decode(b []byte, n Name, v any) error
+}

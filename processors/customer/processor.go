@@ -1,0 +1,193 @@
+package customer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/codec"
+	"github.com/lovoo/goka/storage"
+
+	"github.com/tallymarks/tallymarks/processors/catalog"
+	"github.com/tallymarks/tallymarks/processors/topics"
+	"github.com/tallymarks/tallymarks/schemas"
+)
+
+// Record headers TallyMarks reads and writes.
+const (
+	// HeaderConfigOffset carries the config-topic offset the accepting API
+	// instance had applied; the processor waits for its own catalog to
+	// reach it, so a configuration change applies to every event accepted
+	// after the change was answered.
+	HeaderConfigOffset = "tallymarks-config-offset"
+	// HeaderDeadLetterReason says why a record went to a dead-letter topic.
+	HeaderDeadLetterReason = "tallymarks-dlq-reason"
+)
+
+// configWait bounds how long an event waits for the configuration it was
+// accepted under; past it the event is assessed with what is there.
+const configWait = 5 * time.Second
+
+// Config configures a Processor.
+type Config struct {
+	Brokers []string
+	Topics  topics.Names
+	Codec   schemas.Codec
+	Catalog *catalog.Catalog
+	Log     *slog.Logger
+	Goka    topics.GokaOptions
+	// Storage is the local storage of the state table; default in memory,
+	// recovered from the changelog at start.
+	Storage storage.Builder
+}
+
+// Processor is the goka processor of customer state.
+type Processor struct {
+	cfg  Config
+	proc *goka.Processor
+}
+
+// New builds the processor's group graph. Topics must exist (see
+// topics.Ensure).
+func New(cfg Config) (*Processor, error) {
+	if cfg.Storage == nil {
+		cfg.Storage = storage.MemoryBuilder()
+	}
+	p := &Processor{cfg: cfg}
+	graph := goka.DefineGroup(cfg.Topics.CustomerGroup(),
+		goka.Input(goka.Stream(cfg.Topics.Events()), new(codec.Bytes), p.consume),
+		goka.Persist(StateCodec{Codec: cfg.Codec}),
+		goka.Output(goka.Stream(cfg.Topics.Ledger()), new(codec.Bytes)),
+		goka.Output(goka.Stream(cfg.Topics.EventsDLQ()), new(codec.Bytes)),
+	)
+	opts := append(topics.ProcessorOptions(cfg.Goka, cfg.Storage),
+		goka.WithLogger(topics.GokaLogger{Log: cfg.Log}))
+	proc, err := goka.NewProcessor(cfg.Brokers, graph, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating customer processor: %w", err)
+	}
+	p.proc = proc
+	return p, nil
+}
+
+// Run processes events until ctx ends; it returns nil on cancellation.
+func (p *Processor) Run(ctx context.Context) error {
+	p.cfg.Log.Info("customer processor starting", "group", string(p.cfg.Topics.CustomerGroup()))
+	err := p.proc.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// consume handles one record of the events topic. The input codec is raw
+// bytes and decoding happens here, so that a record that cannot be decoded
+// goes to the dead-letter topic instead of stopping the partition.
+func (p *Processor) consume(ctx goka.Context, msg any) {
+	raw, _ := msg.([]byte)
+	var ev schemas.Event
+	if err := p.cfg.Codec.Decode(raw, schemas.EventSchema, &ev); err != nil {
+		p.deadLetter(ctx, raw, fmt.Sprintf("undecodable: %v", err))
+		return
+	}
+	if err := checkEnvelope(ctx.Key(), &ev); err != nil {
+		p.deadLetter(ctx, raw, err.Error())
+		return
+	}
+	if _, ok := p.cfg.Catalog.Tenant(ev.TenantID); !ok {
+		p.deadLetter(ctx, raw, "unknown tenant "+ev.TenantID)
+		return
+	}
+	p.awaitConfig(ctx)
+
+	var st *schemas.CustomerState
+	if v, ok := ctx.Value().(*schemas.CustomerState); ok {
+		st = v
+	}
+	in := Input{Partition: ctx.Partition(), Offset: ctx.Offset(), Now: time.Now()}
+	if e, ok := p.cfg.Catalog.EconomyAt(ev.TenantID, ev.CreatedAt); ok {
+		in.Economy = &e
+	}
+
+	res := Apply(st, &ev, in)
+	if res.Outcome == Duplicate {
+		p.cfg.Log.Debug("duplicate event ignored", "event_id", ev.EventID, "key", ctx.Key())
+		return
+	}
+	// State first, then outputs: if the process dies in between, the
+	// redelivered record finds the event in the window and re-emits the
+	// outputs with their original ids.
+	ctx.SetValue(res.State)
+	for _, e := range res.Entries {
+		b, err := p.cfg.Codec.Encode(schemas.LedgerEntrySchema, &e)
+		if err != nil {
+			ctx.Fail(fmt.Errorf("encoding ledger entry %s: %w", e.EntryID, err))
+		}
+		ctx.Emit(goka.Stream(p.cfg.Topics.Ledger()), ctx.Key(), b)
+	}
+}
+
+// awaitConfig waits until the catalog has applied the config offset the
+// event was accepted under, at most configWait.
+func (p *Processor) awaitConfig(ctx goka.Context) {
+	v, ok := ctx.Headers()[HeaderConfigOffset]
+	if !ok {
+		return
+	}
+	off, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return
+	}
+	if err := p.cfg.Catalog.WaitFor(ctx.Context(), off, configWait); err != nil {
+		p.cfg.Log.Warn("assessing with lagging configuration",
+			"key", ctx.Key(), "want_offset", off, "err", err)
+	}
+}
+
+func (p *Processor) deadLetter(ctx goka.Context, raw []byte, reason string) {
+	p.cfg.Log.Warn("event dead-lettered", "key", ctx.Key(),
+		"partition", ctx.Partition(), "offset", ctx.Offset(), "reason", reason)
+	ctx.Emit(goka.Stream(p.cfg.Topics.EventsDLQ()), ctx.Key(), raw,
+		goka.WithCtxEmitHeaders(goka.Headers{HeaderDeadLetterReason: []byte(reason)}))
+}
+
+// checkEnvelope checks what every event must satisfy, whoever produced it:
+// the key names the event's own tenant and customer, and exactly one
+// payload is set.
+func checkEnvelope(key string, ev *schemas.Event) error {
+	tenant, cust, err := topics.SplitKey(key)
+	if err != nil {
+		return err
+	}
+	if tenant != ev.TenantID || cust != ev.CustomerID {
+		return fmt.Errorf("key %q does not match tenantId %s and customerId %s",
+			key, ev.TenantID, ev.CustomerID)
+	}
+	if _, n := ev.Type(); n != 1 {
+		return fmt.Errorf("event %s has %d payloads, want exactly 1", ev.EventID, n)
+	}
+	return nil
+}
+
+// StateCodec is the goka codec of the state table.
+type StateCodec struct {
+	Codec schemas.Codec
+}
+
+// Encode encodes a *schemas.CustomerState.
+func (c StateCodec) Encode(v any) ([]byte, error) {
+	return c.Codec.Encode(schemas.CustomerStateSchema, v)
+}
+
+// Decode decodes a *schemas.CustomerState.
+func (c StateCodec) Decode(b []byte) (any, error) {
+	st := new(schemas.CustomerState)
+	if err := c.Codec.Decode(b, schemas.CustomerStateSchema, st); err != nil {
+		return nil, fmt.Errorf("decoding customer state: %w", err)
+	}
+	return st, nil
+}
