@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -16,6 +17,7 @@ import (
 // silently break.
 func Ensure(ctx context.Context, adm *kadm.Client, specs []Spec, replication int16) error {
 	var errs []error
+	created := false
 	for _, s := range specs {
 		configs := map[string]*string{}
 		if s.Compacted {
@@ -33,14 +35,70 @@ func Ensure(ctx context.Context, adm *kadm.Client, specs []Spec, replication int
 			errs = append(errs, fmt.Errorf("creating topic %s: %w", s.Name, err))
 			continue
 		}
-		if err == nil && resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
+		switch {
+		case err == nil && resp.Err == nil:
+			created = true
+		case err == nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists):
 			errs = append(errs, fmt.Errorf("creating topic %s: %w", s.Name, resp.Err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	if err := waitForLeaders(ctx, adm, specs); err != nil {
+		return err
+	}
+	if created {
+		// A partition can have a leader in the metadata a moment before that
+		// broker accepts writes for it; sarama's idempotent producer then
+		// fails with "not the leader" instead of retrying (seen on Kafka
+		// 4.4.0 about one run in three). Give new topics a moment to settle.
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	return checkPartitions(ctx, adm, specs)
+}
+
+// waitForLeaders polls metadata until every partition of specs has a leader,
+// for at most 30 s.
+func waitForLeaders(ctx context.Context, adm *kadm.Client, specs []Spec) error {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		details, err := adm.ListTopics(ctx, names...)
+		if err == nil && allLed(details, names) {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for partition leaders of new topics: %w", ctx.Err())
+		}
+	}
+}
+
+func allLed(details kadm.TopicDetails, names []string) bool {
+	for _, n := range names {
+		d, ok := details[n]
+		if !ok || d.Err != nil || len(d.Partitions) == 0 {
+			return false
+		}
+		for _, p := range d.Partitions {
+			if p.Err != nil || p.Leader < 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func checkPartitions(ctx context.Context, adm *kadm.Client, specs []Spec) error {

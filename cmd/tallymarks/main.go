@@ -1,0 +1,56 @@
+// Command tallymarks runs the TallyMarks loyalty engine.
+//
+//	tallymarks dev    everything in one process, in-process Kafka, no setup
+//	tallymarks serve  the given roles against a real Kafka and schema registry
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tallymarks/tallymarks/cmd/tallymarks/app"
+)
+
+const usage = `usage: tallymarks <command> [flags]
+
+commands:
+  dev     run every role in one process on an in-process Kafka and schema registry
+  serve   run the roles given by --roles against Kafka and a schema registry
+
+Run "tallymarks <command> -h" for the flags of a command.
+`
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "tallymarks:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 || (args[0] != "dev" && args[0] != "serve") {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("a command is required")
+	}
+	cmd := args[0]
+	cfg, err := app.Parse(cmd, args[1:], os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := app.NewLogger(os.Stderr, cfg.LogLevel)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if cmd == "dev" {
+		return app.Dev(ctx, cfg, log, os.Stdout)
+	}
+	return app.Serve(ctx, cfg, log)
+}
