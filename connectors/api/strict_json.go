@@ -79,7 +79,8 @@ func (w *walker) token(ptr string) (json.Token, bool) {
 		} else if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			msg += ": unexpected end of input"
 		}
-		w.errs = []FieldError{{Message: msg, Param: ptr}}
+		// Where malformed JSON ends is not a field: name the body.
+		w.errs = []FieldError{{Message: msg, Param: ""}}
 		return nil, false
 	}
 	return t, true

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/sr"
+
 	"github.com/tallymarks/tallymarks/cmd/tallymarks/app"
 	"github.com/tallymarks/tallymarks/schemas/registry"
 	"github.com/tallymarks/tallymarks/tests/testenv"
@@ -31,6 +33,7 @@ type stack struct {
 	done    chan error
 	brokers []string
 	regURL  string
+	app     *app.App
 }
 
 type stackOptions struct {
@@ -84,7 +87,7 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 		t.Fatalf("preparing app: %v", err)
 	}
 	s := &stack{t: t, cfg: cfg, cancel: cancel, done: make(chan error, 1),
-		brokers: opts.brokers, regURL: opts.registry}
+		brokers: opts.brokers, regURL: opts.registry, app: a}
 	go func() { s.done <- a.Run(ctx) }()
 	t.Cleanup(func() {
 		s.stop()
@@ -239,3 +242,5 @@ func (w testWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+func registryClient(url string) (*sr.Client, error) { return sr.NewClient(sr.URLs(url)) }
