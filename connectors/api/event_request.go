@@ -124,7 +124,8 @@ type eventRequest struct {
 }
 
 var (
-	uuidPattern      = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	uuidPattern = regexp.MustCompile(
+		`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	nameSpacePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	reservedNames    = map[string]bool{
 		"Points.Earn": true, "Points.Spend": true, "Points.Expire": true,
@@ -187,7 +188,9 @@ func (v *validator) decimal(param string, d *decimalNumber, required bool) *big.
 
 // toEvent validates req as an event of type want and converts it. now is
 // the server's clock: it fills a missing createdAt and bounds a future one.
-func (req *eventRequest) toEvent(want schemas.EventType, tenantID string, now time.Time) (*schemas.Event, []FieldError) {
+func (req *eventRequest) toEvent(
+	want schemas.EventType, tenantID string, now time.Time,
+) (*schemas.Event, []FieldError) {
 	v := &validator{}
 	ev := &schemas.Event{
 		TenantID:   tenantID,

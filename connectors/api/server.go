@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -161,7 +162,8 @@ func readBody(r *http.Request) ([]byte, error) {
 }
 
 func (s *Server) logFailure(r *http.Request, err error) {
-	if e, ok := err.(*Error); ok && e.Status < 500 {
+	var e *Error
+	if errors.As(err, &e) && e.Status < 500 {
 		s.cfg.Log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "code", e.Code)
 		return
 	}

@@ -97,17 +97,16 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// GokaLogger sends goka's printf-style logs to slog at debug level: goka
-// logs every partition state change, which is too much for info.
+// GokaLogger sends goka's printf-style logs to slog at debug level, with
+// goka's text in the detail attribute: goka logs every partition state
+// change, which is too much for info.
 type GokaLogger struct{ Log *slog.Logger }
 
 // Print logs v at debug level.
-func (l GokaLogger) Print(v ...any) { l.Log.Debug(fmt.Sprint(v...), "component", "goka") }
+func (l GokaLogger) Print(v ...any) { l.Log.Debug("goka", "detail", fmt.Sprint(v...)) }
 
 // Println logs v at debug level.
-func (l GokaLogger) Println(v ...any) { l.Log.Debug(fmt.Sprint(v...), "component", "goka") }
+func (l GokaLogger) Println(v ...any) { l.Log.Debug("goka", "detail", fmt.Sprint(v...)) }
 
 // Printf logs the formatted message at debug level.
-func (l GokaLogger) Printf(f string, v ...any) {
-	l.Log.Debug(fmt.Sprintf(f, v...), "component", "goka")
-}
+func (l GokaLogger) Printf(f string, v ...any) { l.Log.Debug("goka", "detail", fmt.Sprintf(f, v...)) }

@@ -131,7 +131,7 @@ func (s *stack) stop() {
 func (s *stack) waitReady() {
 	ready := strings.TrimSuffix(s.base, "/api/v1") + "/readyz"
 	eventually(s.t, 60*time.Second, "API ready", func() (bool, string) {
-		resp, err := http.Get(ready) //nolint:noctx // test helper
+		resp, err := http.Get(ready)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -166,7 +166,7 @@ func (s *stack) do(method, path string, body any, hdr map[string]string) respons
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, s.base+path, rd) //nolint:noctx // test helper
+	req, err := http.NewRequest(method, s.base+path, rd)
 	if err != nil {
 		s.t.Fatal(err)
 	}

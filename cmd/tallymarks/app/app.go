@@ -165,7 +165,7 @@ func (a *App) runAPI(ctx context.Context) error {
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", a.cfg.HTTPAddr, err)
 	}

@@ -78,14 +78,17 @@ func Parse(cmd string, args []string, getenv func(string) string) (*Config, erro
 	var brokers, roles, commit string
 	var partitions, replication string
 	fs.StringVar(&brokers, "kafka", env("KAFKA", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated")
-	fs.StringVar(&c.RegistryURL, "schema-registry", env("SCHEMA_REGISTRY", "http://127.0.0.1:8081"), "schema registry URL")
+	fs.StringVar(&c.RegistryURL, "schema-registry", env("SCHEMA_REGISTRY", "http://127.0.0.1:8081"),
+		"schema registry URL")
 	fs.StringVar(&c.TopicPrefix, "topic-prefix", env("TOPIC_PREFIX", topics.DefaultPrefix), "prefix of every topic")
 	fs.StringVar(&partitions, "partitions", env("PARTITIONS", "6"), "partitions of customer-keyed topics when created")
 	fs.StringVar(&replication, "replication", env("REPLICATION", "1"), "replication factor of created topics")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR", "127.0.0.1:8080"), "HTTP listen address of the API")
 	fs.StringVar(&roles, "roles", env("ROLES", strings.Join(knownRoles, ",")), "roles to run, comma-separated")
-	fs.StringVar(&c.ClickHouseAddr, "clickhouse-addr", env("CLICKHOUSE_ADDR", ""), "ClickHouse native address; empty disables the sink")
-	fs.StringVar(&c.ClickHouseDatabase, "clickhouse-database", env("CLICKHOUSE_DATABASE", "tallymarks"), "ClickHouse database of the sink")
+	fs.StringVar(&c.ClickHouseAddr, "clickhouse-addr", env("CLICKHOUSE_ADDR", ""),
+		"ClickHouse native address; empty disables the sink")
+	fs.StringVar(&c.ClickHouseDatabase, "clickhouse-database", env("CLICKHOUSE_DATABASE", "tallymarks"),
+		"ClickHouse database of the sink")
 	fs.StringVar(&commit, "commit-interval", env("COMMIT_INTERVAL", "1s"), "how often the processor commits offsets")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error")
 	if cmd == "dev" {
