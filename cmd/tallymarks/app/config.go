@@ -59,6 +59,9 @@ type Config struct {
 
 	// Demo tenant of `tallymarks dev`; generated when empty.
 	TenantID, APIKey, APISecret string
+
+	// Tenant is what `tallymarks tenants create` creates.
+	Tenant TenantOptions
 }
 
 // Has reports whether the process plays role.
@@ -96,6 +99,12 @@ func Parse(cmd string, args []string, getenv func(string) string) (*Config, erro
 		fs.StringVar(&c.APIKey, "api-key", env("API_KEY", ""), "demo admin key id; random when empty")
 		fs.StringVar(&c.APISecret, "api-secret", env("API_SECRET", ""), "demo admin key secret; random when empty")
 	}
+	if cmd == "tenants create" {
+		fs.StringVar(&c.Tenant.Name, "name", "", "the tenant's name (required)")
+		fs.StringVar(&c.Tenant.TimeZone, "time-zone", "UTC", "the tenant's IANA time zone")
+		fs.BoolVar(&c.Tenant.DemoEconomy, "demo-economy", false,
+			"also create an Active economy of 1 point per unit of currency, no expiry")
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -113,6 +122,9 @@ func Parse(cmd string, args []string, getenv func(string) string) (*Config, erro
 		errs = append(errs, fmt.Errorf("--commit-interval: %q is not a positive duration such as 1s", commit))
 	}
 	c.CommitInterval = d
+	if cmd == "tenants create" && strings.TrimSpace(c.Tenant.Name) == "" {
+		errs = append(errs, errors.New("--name: the tenant's name is required"))
+	}
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -79,6 +79,25 @@ func Dev(ctx context.Context, cfg *Config, log *slog.Logger, out io.Writer) erro
 // backdated events earn too. Empty fields of c are generated; the
 // credentials used are returned. It waits for the catalog to be ready.
 func SeedDemo(ctx context.Context, cat *catalog.Catalog, c Credentials) (Credentials, error) {
+	return seedTenant(ctx, cat, c, tenantSpec{name: "Demo", timeZone: "UTC", demoEconomy: true})
+}
+
+// seedObject is one configuration object seedTenant writes.
+type seedObject struct {
+	kind, id, status string
+	body             any
+}
+
+// tenantSpec describes a tenant to create.
+type tenantSpec struct {
+	name, timeZone string
+	// demoEconomy adds the demo economy: 1 point per unit, no expiry.
+	demoEconomy bool
+}
+
+// seedTenant writes a tenant, its first admin key named "admin" and, if
+// asked, the demo economy to the config topic.
+func seedTenant(ctx context.Context, cat *catalog.Catalog, c Credentials, spec tenantSpec) (Credentials, error) {
 	select {
 	case <-cat.Ready():
 	case <-ctx.Done():
@@ -106,21 +125,20 @@ func SeedDemo(ctx context.Context, cat *catalog.Catalog, c Credentials) (Credent
 
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	economyID := uuid.NewSHA1(demoNamespace, []byte(c.TenantID+"/economy")).String()
-	objects := []struct {
-		kind, id, status string
-		body             any
-	}{
-		{catalog.KindTenant, c.TenantID, "", catalog.Tenant{Name: "Demo", TimeZone: "UTC"}},
+	objects := []seedObject{
+		{catalog.KindTenant, c.TenantID, "", catalog.Tenant{Name: spec.name, TimeZone: spec.timeZone}},
 		{catalog.KindAPIKey, c.APIKey, "", catalog.APIKey{
-			Name: "demo-admin", Scope: catalog.ScopeAdmin, Enabled: true,
+			Name: "admin", Scope: catalog.ScopeAdmin, Enabled: true,
 			SecretHash: hash, CreatedAt: now,
 		}},
-		{catalog.KindEconomy, economyID, catalog.StatusActive, catalog.Economy{
+	}
+	if spec.demoEconomy {
+		objects = append(objects, seedObject{catalog.KindEconomy, economyID, catalog.StatusActive, catalog.Economy{
 			Name: "Demo economy", Status: catalog.StatusActive,
 			EffectiveFrom:     time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
 			BasePointsPerUnit: "1", Expiry: catalog.Expiry{Mode: "none"},
 			ReversalPolicy: "allowNegative",
-		}},
+		}})
 	}
 	for _, o := range objects {
 		body, err := json.Marshal(o.body)
