@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // FieldError names one bad field of a request body. Param is a JSON pointer
@@ -246,8 +247,15 @@ func (w *walker) skipRest(depth int) {
 	}
 }
 
+// fieldCache holds structFields' answers: the request types are few and
+// fixed, and rebuilding the map per object dominated decoding time.
+var fieldCache sync.Map // reflect.Type → map[string]reflect.Type
+
 // structFields maps the exact JSON names of t's fields to their types.
 func structFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
 	out := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -263,6 +271,7 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 		}
 		out[name] = f.Type
 	}
+	fieldCache.Store(t, out)
 	return out
 }
 

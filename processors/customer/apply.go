@@ -210,10 +210,12 @@ func clone(st *schemas.CustomerState, ev *schemas.Event) *schemas.CustomerState 
 			RecentEntries: []schemas.LedgerEntry{},
 		}
 	}
+	// Each list gets room for what one event adds, so that appending does
+	// not copy it a second time.
 	next := *st
-	next.Lots = append([]schemas.Lot(nil), st.Lots...)
-	next.Processed = append([]schemas.ProcessedEvent(nil), st.Processed...)
-	next.RecentEntries = append([]schemas.LedgerEntry(nil), st.RecentEntries...)
+	next.Lots = append(make([]schemas.Lot, 0, len(st.Lots)+2), st.Lots...)
+	next.Processed = append(make([]schemas.ProcessedEvent, 0, len(st.Processed)+1), st.Processed...)
+	next.RecentEntries = append(make([]schemas.LedgerEntry, 0, len(st.RecentEntries)+4), st.RecentEntries...)
 	return &next
 }
 
@@ -258,13 +260,14 @@ func remember(st *schemas.CustomerState, p schemas.ProcessedEvent) {
 	if over := len(st.Processed) - drop - DedupMaxEvents; over > 0 {
 		drop += over
 	}
-	st.Processed = append([]schemas.ProcessedEvent(nil), st.Processed[drop:]...)
+	// Reslicing is enough: the state is encoded, and so copied, on write.
+	st.Processed = st.Processed[drop:]
 }
 
 func appendCapped(list, add []schemas.LedgerEntry, limit int) []schemas.LedgerEntry {
 	list = append(list, add...)
 	if over := len(list) - limit; over > 0 {
-		list = append([]schemas.LedgerEntry(nil), list[over:]...)
+		list = list[over:]
 	}
 	return list
 }
