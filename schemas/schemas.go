@@ -57,8 +57,10 @@ func Source(n Name) (string, error) {
 	return string(b), nil
 }
 
-// Schema returns the parsed schema of n. Its String form is self-contained:
-// named types of earlier files are expanded, so it can be registered alone.
+// Schema returns the parsed schema of n, with the named types of earlier
+// files resolved. Its String form is Avro's canonical form, which drops
+// defaults and docs: register its full JSON (json.Marshal) instead, as
+// package registry does.
 func Schema(n Name) (avro.Schema, error) {
 	parseOnce.Do(func() { parsed, parseErr = ParseAll(Source) })
 	if parseErr != nil {

@@ -43,6 +43,11 @@ type Config struct {
 	// Storage is the local storage of the state table; default in memory,
 	// recovered from the changelog at start.
 	Storage storage.Builder
+	// Retryable reports whether a decoding error is passing (the schema
+	// registry did not answer) rather than a bad record. A passing error is
+	// retried, holding the partition, instead of dead-lettering a good
+	// record. Default: no error is retryable.
+	Retryable func(error) bool
 }
 
 // Processor is the goka processor of customer state.
@@ -89,12 +94,12 @@ func (p *Processor) Run(ctx context.Context) error {
 // goes to the dead-letter topic instead of stopping the partition.
 func (p *Processor) consume(ctx goka.Context, msg any) {
 	raw, _ := msg.([]byte)
-	var ev schemas.Event
-	if err := p.cfg.Codec.Decode(raw, schemas.EventSchema, &ev); err != nil {
+	ev, err := p.decode(ctx, raw)
+	if err != nil {
 		p.deadLetter(ctx, raw, fmt.Sprintf("undecodable: %v", err))
 		return
 	}
-	if err := checkEnvelope(ctx.Key(), &ev); err != nil {
+	if err := checkEnvelope(ctx.Key(), ev); err != nil {
 		p.deadLetter(ctx, raw, err.Error())
 		return
 	}
@@ -113,7 +118,7 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 		in.Economy = &e
 	}
 
-	res := Apply(st, &ev, in)
+	res := Apply(st, ev, in)
 	if res.Outcome == Duplicate {
 		p.cfg.Log.Debug("duplicate event ignored", "event_id", ev.EventID, "key", ctx.Key())
 		return
@@ -128,6 +133,28 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 			ctx.Fail(fmt.Errorf("encoding ledger entry %s: %w", e.EntryID, err))
 		}
 		ctx.Emit(goka.Stream(p.cfg.Topics.Ledger()), ctx.Key(), b)
+	}
+}
+
+// decode decodes an event, retrying with backoff while the error is
+// passing. It gives up only when the processor stops, which fails the
+// callback so that the record is not committed.
+func (p *Processor) decode(ctx goka.Context, raw []byte) (*schemas.Event, error) {
+	wait := 100 * time.Millisecond
+	for {
+		ev := new(schemas.Event)
+		err := p.cfg.Codec.Decode(raw, schemas.EventSchema, ev)
+		if err == nil || p.cfg.Retryable == nil || !p.cfg.Retryable(err) {
+			return ev, err
+		}
+		p.cfg.Log.Warn("decoding event failed, retrying", "key", ctx.Key(),
+			"partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Context().Done():
+			ctx.Fail(fmt.Errorf("decoding event at offset %d: %w", ctx.Offset(), err))
+		}
+		wait = min(2*wait, 10*time.Second)
 	}
 }
 

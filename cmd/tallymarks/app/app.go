@@ -97,6 +97,8 @@ func (a *App) Run(ctx context.Context) error {
 			Catalog: a.catalog,
 			Log:     a.log.With("component", "processor"),
 			Goka:    a.gokaOptions("processor"),
+			// A registry outage must not dead-letter good events.
+			Retryable: registry.IsRetryable,
 		})
 		if err != nil {
 			return err
