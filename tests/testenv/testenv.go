@@ -147,6 +147,18 @@ var (
 // CLI without an engine, as on machines without Docker, answers no.
 func dockerAvailable() bool {
 	dockerOnce.Do(func() {
+		// testcontainers panics ("rootless Docker not found") when it finds
+		// no engine at all, so a machine without Docker is answered here.
+		if os.Getenv("DOCKER_HOST") == "" {
+			if _, err := os.Stat("/var/run/docker.sock"); err != nil {
+				return
+			}
+		}
+		defer func() {
+			if recover() != nil {
+				dockerOK = false
+			}
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		cli, err := testcontainers.NewDockerClientWithOpts(ctx)

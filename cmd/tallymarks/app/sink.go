@@ -1,6 +1,11 @@
 package app
 
-import "context"
+import (
+	"context"
+	"fmt"
+
+	"github.com/tallymarks/tallymarks/connectors/sink"
+)
 
 // buildSink returns the sink role's run function, or nil when no
 // ClickHouse address is configured.
@@ -9,5 +14,13 @@ func (a *App) buildSink() (func(context.Context) error, error) {
 		a.log.Info("sink disabled: no --clickhouse-addr")
 		return nil, nil
 	}
-	return nil, nil
+	s, err := sink.New(a.cfg.Brokers, a.cfg.ClickHouseAddr, a.codec,
+		sink.WithDatabase(a.cfg.ClickHouseDatabase),
+		sink.WithTopics(a.names),
+		sink.WithLogger(a.log.With("component", "sink")),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("creating sink: %w", err)
+	}
+	return s.Run, nil
 }
