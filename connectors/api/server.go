@@ -48,7 +48,6 @@ type Server struct {
 	cfg    Config
 	auth   *authenticator
 	mux    *http.ServeMux
-	scopes map[string]string // route pattern → scope
 	recent *recentEvents
 }
 
@@ -64,7 +63,6 @@ func New(cfg Config) *Server {
 		cfg:    cfg,
 		auth:   &authenticator{catalog: cfg.Catalog, now: cfg.Now, verified: map[[32]byte]time.Time{}},
 		mux:    http.NewServeMux(),
-		scopes: map[string]string{},
 		recent: newRecentEvents(10 * time.Minute),
 	}
 	s.routes()
@@ -84,7 +82,6 @@ func (s *Server) routes() {
 type principalKey struct{}
 
 func (s *Server) handle(pattern, scope string, h handlerFunc) {
-	s.scopes[pattern] = scope
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := r.Context().Value(principalKey{}).(principal)
 		if !p.key.Covers(scope) {

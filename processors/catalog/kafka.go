@@ -103,7 +103,7 @@ func (c *Catalog) apply(r *kgo.Record) error {
 	var rec schemas.ConfigRecord
 	if err := c.codec.Decode(r.Value, schemas.ConfigRecordSchema, &rec); err != nil {
 		// Still advance, so that waiters are not stuck behind a bad record.
-		_ = c.Apply("", &schemas.ConfigRecord{}, r.Offset)
+		c.Skip(r.Offset)
 		return fmt.Errorf("decoding config record: %w", err)
 	}
 	return c.Apply(string(r.Key), &rec, r.Offset)

@@ -94,6 +94,14 @@ func (s *Store) remove(key string) error {
 	return nil
 }
 
+// Skip marks the record at offset as applied without applying it: one
+// that could not be decoded must not block readers waiting for later ones.
+func (s *Store) Skip(offset int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance(offset + 1)
+}
+
 // advance records that offsets below next are applied and wakes waiters.
 // The caller holds s.mu.
 func (s *Store) advance(next int64) {

@@ -9,6 +9,7 @@ package customer
 
 import (
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -191,7 +192,7 @@ func entryID(tenantID, eventID, source, ruleID string, actionIndex, seq int) str
 	return uuid.NewSHA1(entryNamespace, []byte(name)).String()
 }
 
-func itoa(i int) string { return big.NewInt(int64(i)).String() }
+func itoa(i int) string { return strconv.Itoa(i) }
 
 // clone returns a deep enough copy of st for Apply to change, or a new
 // customer created by ev.
