@@ -255,11 +255,54 @@ type Customer struct {
 // CustomerState is the customer processor's value for one customer
 // (customer_state.avsc).
 type CustomerState struct {
-	Profile       Customer         `avro:"profile"`
-	Points        PointsSummary    `avro:"points"`
-	Lots          []Lot            `avro:"lots"`
-	Processed     []ProcessedEvent `avro:"processed"`
-	RecentEntries []LedgerEntry    `avro:"recentEntries"`
+	Profile       Customer          `avro:"profile"`
+	Points        PointsSummary     `avro:"points"`
+	Lots          []Lot             `avro:"lots"`
+	Processed     []ProcessedEvent  `avro:"processed"`
+	RecentEntries []LedgerEntry     `avro:"recentEntries"`
+	Counters      []TypeCounter     `avro:"counters"`
+	Windows       []NameSpaceWindow `avro:"windows"`
+	Segments      []Membership      `avro:"segments"`
+	CapUsage      []CapUsage        `avro:"capUsage"`
+}
+
+// TypeCounter counts a customer's client events of one type and sums their
+// amounts.
+type TypeCounter struct {
+	Type   string   `avro:"type"`
+	Count  int64    `avro:"count"`
+	Sum    *big.Rat `avro:"sum"`
+	MaxSum *big.Rat `avro:"maxSum"`
+}
+
+// NameSpaceWindow holds daily counts of one type and nameSpace.
+type NameSpaceWindow struct {
+	Type      string     `avro:"type"`
+	NameSpace string     `avro:"nameSpace"`
+	Total     int64      `avro:"total"`
+	FirstDay  time.Time  `avro:"firstDay"`
+	LastUsed  time.Time  `avro:"lastUsed"`
+	Days      []DayCount `avro:"days"`
+}
+
+// DayCount is the number of events on one local day.
+type DayCount struct {
+	Day   time.Time `avro:"day"`
+	Count int32     `avro:"count"`
+}
+
+// Membership is a customer's membership of a segment.
+type Membership struct {
+	SegmentID string     `avro:"segmentId"`
+	AddedAt   time.Time  `avro:"addedAt"`
+	ExpiresAt *time.Time `avro:"expiresAt"`
+}
+
+// CapUsage is what one customer used of a per-customer cap in one period.
+type CapUsage struct {
+	Key       string    `avro:"key"`
+	Points    int64     `avro:"points"`
+	PeriodEnd time.Time `avro:"periodEnd"`
 }
 
 // PointsSummary holds a customer's balance and lifetime figures.
@@ -286,6 +329,7 @@ type ProcessedEvent struct {
 	Offset      int64     `avro:"offset"`
 	ProcessedAt time.Time `avro:"processedAt"`
 	Status      string    `avro:"status"`
+	Code        *string   `avro:"code"`
 }
 
 // ConfigRecord is one configuration object on the config topic

@@ -76,6 +76,9 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal) error
 func (s *Server) routes() {
 	s.handle("POST /api/v1/events/actions", catalog.ScopeEvents, s.postEvent(schemas.TypeAction))
 	s.handle("POST /api/v1/events/orders", catalog.ScopeEvents, s.postEvent(schemas.TypeOrder))
+	s.handle("POST /api/v1/events/transactions", catalog.ScopeEvents, s.postEvent(schemas.TypeTransaction))
+	s.handle("POST /api/v1/events/transfers", catalog.ScopeEvents, s.postEvent(schemas.TypeTransfer))
+	s.handle("POST /api/v1/events/points", catalog.ScopeEvents, s.postEvent(schemas.TypePoints))
 	s.handle("GET /api/v1/customers/{customerId}", catalog.ScopeCustomers, s.getCustomer)
 }
 

@@ -9,6 +9,7 @@ package customer
 
 import (
 	"math/big"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,9 @@ type Input struct {
 	Offset    int64
 	// Economy governs the event, if the tenant has one in force.
 	Economy *catalog.Economy
+	// Location is the tenant's time zone, which decides local days;
+	// default UTC.
+	Location *time.Location
 	// Now stamps recordedAt on new entries. It decides nothing.
 	Now time.Time
 }
@@ -73,10 +77,25 @@ const (
 // Result is the effect of one event.
 type Result struct {
 	Outcome Outcome
-	State   *schemas.CustomerState
+	// State is the state to write; nil when nothing is to be written (a
+	// spend refused for an unknown customer, who is not created).
+	State *schemas.CustomerState
 	// Entries are the ledger entries to emit, in order.
 	Entries []schemas.LedgerEntry
+	// Refused holds the code of a refused spend (CodeInsufficientPoints or
+	// CodeAccountLocked); the event then changed nothing but the dedup
+	// window.
+	Refused string
+	// Errors are the error events to emit: an Error.Assessment for a
+	// refusal. Their ids derive from the event's, like entries' ids.
+	Errors []schemas.Event
 }
+
+// Refusal codes of spends, as the API and error events name them.
+const (
+	CodeInsufficientPoints = "insufficient_points"
+	CodeAccountLocked      = "account_locked"
+)
 
 // Apply processes ev against st, which is nil for an unknown customer. It
 // never modifies st: the returned State is a new value.
@@ -84,27 +103,109 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	if st != nil {
 		if seen, ok := findProcessed(st, ev.EventID); ok {
 			if seen.Partition == in.Partition && seen.Offset == in.Offset {
-				return Result{Outcome: Redelivered, State: st, Entries: entriesOf(st, ev.EventID)}
+				res := Result{Outcome: Redelivered, State: st, Entries: entriesOf(st, ev.EventID)}
+				if seen.Code != nil {
+					res.Refused = *seen.Code
+					res.Errors = []schemas.Event{refusalEvent(ev, *seen.Code, in.Now)}
+				}
+				return res
 			}
 			return Result{Outcome: Duplicate, State: st}
 		}
 	}
 
-	next := clone(st, ev)
-	var entries []schemas.LedgerEntry
-	if base, ok := basePoints(ev, in.Economy); ok && base > 0 {
-		entries = append(entries, earn(next, ev, in, base))
+	// A spend is checked before anything changes: refused, it is only
+	// remembered, so that a resubmission gets the same refusal.
+	if code := refusal(st, ev); code != "" {
+		res := Result{Outcome: Processed, Refused: code, Errors: []schemas.Event{refusalEvent(ev, code, in.Now)}}
+		if st != nil {
+			res.State = clone(st, ev)
+			p := processed(ev, in, StatusRefused)
+			p.Code = &code
+			remember(res.State, p)
+		}
+		return res
 	}
 
-	remember(next, schemas.ProcessedEvent{
+	next := clone(st, ev)
+	loc := in.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	count(next, ev, loc)
+
+	var entries []schemas.LedgerEntry
+	if base, ok := basePoints(ev, in.Economy); ok && base > 0 {
+		entries = append(entries, earn(next, ev, in, base, schemas.SourceBase))
+	}
+	if ev.Points != nil && ev.Points.Quantity > 0 {
+		entries = append(entries, earn(next, ev, in, ev.Points.Quantity, schemas.SourcePoints))
+	}
+	if ev.Points != nil && ev.Points.Quantity < 0 {
+		entries = append(entries, spend(next, ev, in, -ev.Points.Quantity, schemas.SourcePoints))
+	}
+
+	remember(next, processed(ev, in, StatusAssessed))
+	next.RecentEntries = appendCapped(next.RecentEntries, entries, RecentEntries)
+	return Result{Outcome: Processed, State: next, Entries: entries}
+}
+
+func processed(ev *schemas.Event, in Input, status string) schemas.ProcessedEvent {
+	return schemas.ProcessedEvent{
 		EventID:     ev.EventID,
 		Partition:   in.Partition,
 		Offset:      in.Offset,
 		ProcessedAt: ev.ReceivedAt,
-		Status:      StatusAssessed,
-	})
-	next.RecentEntries = appendCapped(next.RecentEntries, entries, RecentEntries)
-	return Result{Outcome: Processed, State: next, Entries: entries}
+		Status:      status,
+	}
+}
+
+// refusalEvent returns the Error.Assessment event of a refused spend.
+func refusalEvent(ev *schemas.Event, code string, now time.Time) schemas.Event {
+	cause := ev.EventID
+	msg := "the customer's balance does not cover the spend"
+	if code == CodeAccountLocked {
+		msg = "the customer's account is locked"
+	}
+	return schemas.Event{
+		EventID:    uuid.NewSHA1(entryNamespace, []byte(ev.TenantID+"/"+ev.EventID+"/error")).String(),
+		TenantID:   ev.TenantID,
+		CustomerID: ev.CustomerID,
+		CreatedAt:  ev.CreatedAt,
+		ReceivedAt: now.UTC().Truncate(time.Millisecond),
+		NameSpace:  "Error.Assessment",
+		Attributes: []schemas.Attribute{},
+		Origin:     schemas.OriginSystem,
+		Depth:      ev.Depth + 1,
+		CausedBy:   &cause,
+		ErrorAction: &schemas.Error{
+			Event: ev, Source: "processor", Code: &code, Message: msg,
+		},
+	}
+}
+
+// refusal returns why a client spend cannot be applied, or "": a locked
+// account, or a balance below the quantity. Spends never create debt, and
+// an unknown customer has nothing to spend.
+func refusal(st *schemas.CustomerState, ev *schemas.Event) string {
+	var want int64
+	switch {
+	case ev.Points != nil && ev.Points.Quantity < 0 && ev.Origin != schemas.OriginSystem:
+		want = -ev.Points.Quantity
+	case ev.Redemption != nil:
+		want = ev.Redemption.Quantity
+	default:
+		return ""
+	}
+	switch {
+	case st == nil:
+		return CodeInsufficientPoints
+	case st.Profile.IsAccountLocked:
+		return CodeAccountLocked
+	case st.Points.Balance < want:
+		return CodeInsufficientPoints
+	}
+	return ""
 }
 
 // basePoints returns the economy's base points for ev: down(total × rate)
@@ -139,21 +240,27 @@ func isRefund(nameSpace string) bool {
 	return strings.HasPrefix(nameSpace, "Refund.") || strings.HasPrefix(nameSpace, "Return.")
 }
 
-// earn adds points to st as a new lot, paying off a debt lot first, and
-// returns the earn entry.
-func earn(st *schemas.CustomerState, ev *schemas.Event, in Input, points int64) schemas.LedgerEntry {
-	id := entryID(ev.TenantID, ev.EventID, schemas.SourceBase, "", -1, 0)
-	entry := schemas.LedgerEntry{
-		EntryID:    id,
+// newEntry returns a ledger entry of ev with its deterministic id.
+func newEntry(ev *schemas.Event, in Input, typ, source string, points int64) schemas.LedgerEntry {
+	return schemas.LedgerEntry{
+		EntryID:    entryID(ev.TenantID, ev.EventID, source, "", -1, 0),
 		TenantID:   ev.TenantID,
 		CustomerID: ev.CustomerID,
-		Type:       schemas.EntryEarn,
+		Type:       typ,
 		Points:     points,
 		EventID:    ev.EventID,
-		Source:     schemas.SourceBase,
+		Source:     source,
 		OccurredAt: ev.CreatedAt,
 		RecordedAt: in.Now.UTC().Truncate(time.Millisecond),
+		Lots:       []schemas.LotAmount{},
 	}
+}
+
+// earn adds points to st as a new lot, paying off a debt lot first, and
+// returns the earn entry.
+func earn(st *schemas.CustomerState, ev *schemas.Event, in Input, points int64, source string) schemas.LedgerEntry {
+	entry := newEntry(ev, in, schemas.EntryEarn, source, points)
+	id := entry.EntryID
 	if in.Economy != nil {
 		entry.EconomyID = &in.Economy.ID
 	}
@@ -183,6 +290,53 @@ func earn(st *schemas.CustomerState, ev *schemas.Event, in Input, points int64) 
 	return entry
 }
 
+// spend takes points from st's positive lots, soonest-expiring first, then
+// oldest, then lowest lotId, and returns the spend entry naming each lot it
+// consumed. The caller has checked that the balance covers points.
+func spend(st *schemas.CustomerState, ev *schemas.Event, in Input, points int64, source string) schemas.LedgerEntry {
+	entry := newEntry(ev, in, schemas.EntrySpend, source, -points)
+	order := make([]int, 0, len(st.Lots))
+	for i, l := range st.Lots {
+		if l.Points > 0 {
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return consumeBefore(st.Lots[order[a]], st.Lots[order[b]]) })
+
+	left := points
+	for _, i := range order {
+		if left == 0 {
+			break
+		}
+		lot := &st.Lots[i]
+		take := min(left, lot.Points)
+		lot.Points -= take
+		left -= take
+		entry.Lots = append(entry.Lots, schemas.LotAmount{LotID: lot.LotID, Points: -take})
+	}
+	st.Lots = dropEmpty(st.Lots)
+	st.Points.Balance -= points
+	st.Points.LifetimeSpent += points
+	entry.BalanceAfter = st.Points.Balance
+	return entry
+}
+
+// consumeBefore orders lots for spending, expiry and reversal: soonest
+// expiring first (lots that never expire last), then oldest, then lowest id.
+func consumeBefore(a, b schemas.Lot) bool {
+	switch {
+	case a.ExpiresAt != nil && b.ExpiresAt == nil:
+		return true
+	case a.ExpiresAt == nil && b.ExpiresAt != nil:
+		return false
+	case a.ExpiresAt != nil && !a.ExpiresAt.Equal(*b.ExpiresAt):
+		return a.ExpiresAt.Before(*b.ExpiresAt)
+	case !a.EarnedAt.Equal(b.EarnedAt):
+		return a.EarnedAt.Before(b.EarnedAt)
+	}
+	return a.LotID < b.LotID
+}
+
 // entryID derives a ledger entry id from what caused it, so that the same
 // cause always yields the same id, on every redelivery and replay.
 func entryID(tenantID, eventID, source, ruleID string, actionIndex, seq int) string {
@@ -209,6 +363,10 @@ func clone(st *schemas.CustomerState, ev *schemas.Event) *schemas.CustomerState 
 			Lots:          []schemas.Lot{},
 			Processed:     []schemas.ProcessedEvent{},
 			RecentEntries: []schemas.LedgerEntry{},
+			Counters:      []schemas.TypeCounter{},
+			Windows:       []schemas.NameSpaceWindow{},
+			Segments:      []schemas.Membership{},
+			CapUsage:      []schemas.CapUsage{},
 		}
 	}
 	// Each list gets room for what one event adds, so that appending does
@@ -217,6 +375,10 @@ func clone(st *schemas.CustomerState, ev *schemas.Event) *schemas.CustomerState 
 	next.Lots = append(make([]schemas.Lot, 0, len(st.Lots)+2), st.Lots...)
 	next.Processed = append(make([]schemas.ProcessedEvent, 0, len(st.Processed)+1), st.Processed...)
 	next.RecentEntries = append(make([]schemas.LedgerEntry, 0, len(st.RecentEntries)+4), st.RecentEntries...)
+	next.Counters = append([]schemas.TypeCounter(nil), st.Counters...)
+	next.Windows = append([]schemas.NameSpaceWindow(nil), st.Windows...)
+	next.Segments = append([]schemas.Membership(nil), st.Segments...)
+	next.CapUsage = append([]schemas.CapUsage(nil), st.CapUsage...)
 	return &next
 }
 

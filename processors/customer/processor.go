@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -54,6 +55,8 @@ type Config struct {
 type Processor struct {
 	cfg  Config
 	proc *goka.Processor
+	// zones caches loaded time zones by IANA name.
+	zones sync.Map
 }
 
 // New builds the processor's group graph. Topics must exist (see
@@ -68,6 +71,7 @@ func New(cfg Config) (*Processor, error) {
 		goka.Persist(StateCodec{Codec: cfg.Codec}),
 		goka.Output(goka.Stream(cfg.Topics.Ledger()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.EventsDLQ()), new(codec.Bytes)),
+		goka.Output(goka.Stream(cfg.Topics.Errors()), new(codec.Bytes)),
 	)
 	opts := append(topics.ProcessorOptions(cfg.Goka, cfg.Storage),
 		goka.WithLogger(topics.GokaLogger{Log: cfg.Log}))
@@ -103,7 +107,8 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 		p.deadLetter(ctx, raw, err.Error())
 		return
 	}
-	if _, ok := p.cfg.Catalog.Tenant(ev.TenantID); !ok {
+	tenant, ok := p.cfg.Catalog.Tenant(ev.TenantID)
+	if !ok {
 		p.deadLetter(ctx, raw, "unknown tenant "+ev.TenantID)
 		return
 	}
@@ -113,7 +118,8 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 	if v, ok := ctx.Value().(*schemas.CustomerState); ok {
 		st = v
 	}
-	in := Input{Partition: ctx.Partition(), Offset: ctx.Offset(), Now: time.Now()}
+	in := Input{Partition: ctx.Partition(), Offset: ctx.Offset(), Now: time.Now(),
+		Location: p.location(tenant.TimeZone)}
 	if e, ok := p.cfg.Catalog.EconomyAt(ev.TenantID, ev.CreatedAt); ok {
 		in.Economy = &e
 	}
@@ -126,14 +132,26 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 	// State first, then outputs: if the process dies in between, the
 	// redelivered record finds the event in the window and re-emits the
 	// outputs with their original ids.
-	ctx.SetValue(res.State)
-	for _, e := range res.Entries {
-		b, err := p.cfg.Codec.Encode(schemas.LedgerEntrySchema, &e)
-		if err != nil {
-			ctx.Fail(fmt.Errorf("encoding ledger entry %s: %w", e.EntryID, err))
-		}
-		ctx.Emit(goka.Stream(p.cfg.Topics.Ledger()), ctx.Key(), b)
+	if res.State != nil {
+		ctx.SetValue(res.State)
 	}
+	for _, e := range res.Entries {
+		p.emit(ctx, p.cfg.Topics.Ledger(), schemas.LedgerEntrySchema, &e)
+	}
+	for _, e := range res.Errors {
+		p.emit(ctx, p.cfg.Topics.Errors(), schemas.EventSchema, &e)
+	}
+}
+
+// emit encodes v and emits it to topic under the record's key. An encoding
+// failure is a bug, not bad input: it fails the partition rather than lose
+// an output.
+func (p *Processor) emit(ctx goka.Context, topic string, n schemas.Name, v any) {
+	b, err := p.cfg.Codec.Encode(n, v)
+	if err != nil {
+		ctx.Fail(fmt.Errorf("encoding %s for %s: %w", n, topic, err))
+	}
+	ctx.Emit(goka.Stream(topic), ctx.Key(), b)
 }
 
 // decode decodes an event, retrying with backoff while the error is
@@ -156,6 +174,22 @@ func (p *Processor) decode(ctx goka.Context, raw []byte) (*schemas.Event, error)
 		}
 		wait = min(2*wait, 10*time.Second)
 	}
+}
+
+// location returns the named zone, or UTC when it cannot be loaded; the
+// Admin API validates zones, so that only happens for a zone the machine's
+// time zone database lacks.
+func (p *Processor) location(name string) *time.Location {
+	if l, ok := p.zones.Load(name); ok {
+		return l.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		p.cfg.Log.Warn("unknown time zone, using UTC", "zone", name, "err", err)
+		loc = time.UTC
+	}
+	p.zones.Store(name, loc)
+	return loc
 }
 
 // awaitConfig waits until the catalog has applied the config offset the

@@ -242,6 +242,24 @@ func customerState() *schemas.CustomerState {
 			ProcessedAt: at("2026-03-14T09:26:54.001Z"), Status: "assessed",
 		}},
 		RecentEntries: []schemas.LedgerEntry{*ledgerEntry()},
+		Counters: []schemas.TypeCounter{{
+			Type: "order", Count: 12, Sum: big.NewRat(1_234_567, 100), MaxSum: big.NewRat(1_300_000, 100),
+		}},
+		Windows: []schemas.NameSpaceWindow{{
+			Type: "order", NameSpace: "Order.Web", Total: 12,
+			FirstDay: at("2025-06-01T00:00:00Z"), LastUsed: at("2026-03-14T09:26:53.589Z"),
+			Days: []schemas.DayCount{
+				{Day: at("2026-03-13T00:00:00Z"), Count: 2},
+				{Day: at("2026-03-14T00:00:00Z"), Count: 1},
+			},
+		}},
+		Segments: []schemas.Membership{
+			{SegmentID: "vip", AddedAt: at("2026-01-01T00:00:00Z")},
+			{SegmentID: "spring", AddedAt: at("2026-03-01T00:00:00Z"), ExpiresAt: ptr(at("2026-06-01T00:00:00Z"))},
+		},
+		CapUsage: []schemas.CapUsage{{
+			Key: "double-points-march/0/2026-03-14", Points: 40, PeriodEnd: at("2026-03-15T00:00:00Z"),
+		}},
 	}
 }
 
