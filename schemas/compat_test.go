@@ -52,9 +52,16 @@ func releases(t *testing.T) []string {
 	return dirs
 }
 
-// loadRelease parses one released set.
+// loadRelease parses one released set. A schema added after that release
+// is absent from it and from the result.
 func loadRelease(dir string) (map[schemas.Name]avro.Schema, error) {
-	return schemas.ParseAll(func(n schemas.Name) (string, error) {
+	var names []schemas.Name
+	for _, n := range schemas.Files {
+		if _, err := os.Stat(filepath.Join(historyDir, dir, string(n)+".avsc")); err == nil {
+			names = append(names, n)
+		}
+	}
+	return schemas.ParseSet(names, func(n schemas.Name) (string, error) {
 		b, err := os.ReadFile(filepath.Join(historyDir, dir, string(n)+".avsc"))
 		return string(b), err
 	})
@@ -65,6 +72,9 @@ func loadRelease(dir string) (map[schemas.Name]avro.Schema, error) {
 // written with cur, with hamba's reason in details.
 func compatProblems(cur, old map[schemas.Name]avro.Schema) (problems []string, details []string) {
 	for _, n := range schemas.Files {
+		if old[n] == nil {
+			continue // added after that release: nothing old to read
+		}
 		for _, c := range []struct {
 			direction      string
 			reader, writer avro.Schema
@@ -98,11 +108,13 @@ func TestHistoryIsComplete(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A release holds the schemas that existed then: a leading part of
+			// schemas.Files, which only ever grows at its end.
 			var got, want []string
 			for _, e := range entries {
 				got = append(got, e.Name())
 			}
-			for _, n := range schemas.Files {
+			for _, n := range schemas.Files[:len(got)] {
 				want = append(want, string(n)+".avsc")
 			}
 			slices.Sort(got)

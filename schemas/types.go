@@ -324,12 +324,14 @@ type Lot struct {
 
 // ProcessedEvent is one entry of a customer's dedup window.
 type ProcessedEvent struct {
-	EventID     string    `avro:"eventId"`
-	Partition   int32     `avro:"partition"`
-	Offset      int64     `avro:"offset"`
-	ProcessedAt time.Time `avro:"processedAt"`
-	Status      string    `avro:"status"`
-	Code        *string   `avro:"code"`
+	EventID       string    `avro:"eventId"`
+	Partition     int32     `avro:"partition"`
+	Offset        int64     `avro:"offset"`
+	ProcessedAt   time.Time `avro:"processedAt"`
+	Status        string    `avro:"status"`
+	Code          *string   `avro:"code"`
+	BalanceBefore int64     `avro:"balanceBefore"`
+	BalanceAfter  int64     `avro:"balanceAfter"`
 }
 
 // ConfigRecord is one configuration object on the config topic
@@ -343,4 +345,17 @@ type ConfigRecord struct {
 	CreatedAt time.Time `avro:"createdAt"`
 	ChangedAt time.Time `avro:"changedAt"`
 	Body      string    `avro:"body"`
+}
+
+// Reply is the processor's answer to a waiting API instance (reply.avsc).
+type Reply struct {
+	CorrelationID   string  `avro:"correlationId"`
+	EventID         string  `avro:"eventId"`
+	TenantID        string  `avro:"tenantId"`
+	CustomerID      string  `avro:"customerId"`
+	Status          string  `avro:"status"`
+	Code            *string `avro:"code"`
+	IsExisting      bool    `avro:"isExisting"`
+	PreviousBalance int64   `avro:"previousBalance"`
+	Balance         int64   `avro:"balance"`
 }

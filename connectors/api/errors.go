@@ -36,6 +36,10 @@ var (
 		Message: "Kafka is unavailable: nothing was accepted", RetryAfter: 5}
 	errNotReady = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
 		Message: "this instance is still recovering its state", RetryAfter: 5}
+	errInsufficientPoints = &Error{Status: http.StatusConflict, Code: "insufficient_points",
+		Message: "the customer's balance does not cover the spend"}
+	errAccountLocked = &Error{Status: http.StatusLocked, Code: "account_locked",
+		Message: "the customer's account is locked"}
 	errInternal = &Error{Status: http.StatusInternalServerError, Code: "internal",
 		Message: "internal error"}
 )

@@ -35,7 +35,10 @@ type Config struct {
 	Codec     schemas.Codec
 	Topics    topics.Names
 	Customers CustomerReader
-	Log       *slog.Logger
+	// Replies delivers the processor's outcomes to waiting requests; the
+	// redemption endpoint and ?wait=true need it.
+	Replies *Replies
+	Log     *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// ProduceTimeout bounds how long an event waits for Kafka's
@@ -79,6 +82,7 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/events/transactions", catalog.ScopeEvents, s.postEvent(schemas.TypeTransaction))
 	s.handle("POST /api/v1/events/transfers", catalog.ScopeEvents, s.postEvent(schemas.TypeTransfer))
 	s.handle("POST /api/v1/events/points", catalog.ScopeEvents, s.postEvent(schemas.TypePoints))
+	s.handle("POST /api/v1/events/redemptions", catalog.ScopeEvents, s.postRedemption)
 	s.handle("GET /api/v1/customers/{customerId}", catalog.ScopeCustomers, s.getCustomer)
 }
 
@@ -132,6 +136,13 @@ func (s *Server) ready() bool {
 	case <-s.cfg.Catalog.Ready():
 	default:
 		return false
+	}
+	if s.cfg.Replies != nil {
+		select {
+		case <-s.cfg.Replies.Ready():
+		default:
+			return false
+		}
 	}
 	return s.cfg.Customers == nil || s.cfg.Customers.Recovered()
 }

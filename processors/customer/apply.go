@@ -89,6 +89,9 @@ type Result struct {
 	// Errors are the error events to emit: an Error.Assessment for a
 	// refusal. Their ids derive from the event's, like entries' ids.
 	Errors []schemas.Event
+	// Record is the event's entry in the dedup window: for a Duplicate or
+	// Redelivered event the original one, with its status and balances.
+	Record schemas.ProcessedEvent
 }
 
 // Refusal codes of spends, as the API and error events name them.
@@ -103,14 +106,14 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	if st != nil {
 		if seen, ok := findProcessed(st, ev.EventID); ok {
 			if seen.Partition == in.Partition && seen.Offset == in.Offset {
-				res := Result{Outcome: Redelivered, State: st, Entries: entriesOf(st, ev.EventID)}
+				res := Result{Outcome: Redelivered, State: st, Entries: entriesOf(st, ev.EventID), Record: seen}
 				if seen.Code != nil {
 					res.Refused = *seen.Code
 					res.Errors = []schemas.Event{refusalEvent(ev, *seen.Code, in.Now)}
 				}
 				return res
 			}
-			return Result{Outcome: Duplicate, State: st}
+			return Result{Outcome: Duplicate, State: st, Record: seen}
 		}
 	}
 
@@ -118,16 +121,19 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	// remembered, so that a resubmission gets the same refusal.
 	if code := refusal(st, ev); code != "" {
 		res := Result{Outcome: Processed, Refused: code, Errors: []schemas.Event{refusalEvent(ev, code, in.Now)}}
+		res.Record = processed(ev, in, StatusRefused)
+		res.Record.Code = &code
 		if st != nil {
 			res.State = clone(st, ev)
-			p := processed(ev, in, StatusRefused)
-			p.Code = &code
-			remember(res.State, p)
+			res.Record.BalanceBefore = st.Points.Balance
+			res.Record.BalanceAfter = st.Points.Balance
+			remember(res.State, res.Record)
 		}
 		return res
 	}
 
 	next := clone(st, ev)
+	before := next.Points.Balance
 	loc := in.Location
 	if loc == nil {
 		loc = time.UTC
@@ -144,10 +150,15 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	if ev.Points != nil && ev.Points.Quantity < 0 {
 		entries = append(entries, spend(next, ev, in, -ev.Points.Quantity, schemas.SourcePoints))
 	}
+	if ev.Redemption != nil {
+		entries = append(entries, spend(next, ev, in, ev.Redemption.Quantity, schemas.SourceRedemption))
+	}
 
-	remember(next, processed(ev, in, StatusAssessed))
+	rec := processed(ev, in, StatusAssessed)
+	rec.BalanceBefore, rec.BalanceAfter = before, next.Points.Balance
+	remember(next, rec)
 	next.RecentEntries = appendCapped(next.RecentEntries, entries, RecentEntries)
-	return Result{Outcome: Processed, State: next, Entries: entries}
+	return Result{Outcome: Processed, State: next, Entries: entries, Record: rec}
 }
 
 func processed(ev *schemas.Event, in Input, status string) schemas.ProcessedEvent {

@@ -27,6 +27,11 @@ const (
 	HeaderConfigOffset = "tallymarks-config-offset"
 	// HeaderDeadLetterReason says why a record went to a dead-letter topic.
 	HeaderDeadLetterReason = "tallymarks-dlq-reason"
+	// HeaderReplyTo names the API instance waiting for the event's outcome;
+	// the processor answers on the replies topic under that key.
+	HeaderReplyTo = "tallymarks-reply-to"
+	// HeaderCorrelationID identifies the waiting request within its instance.
+	HeaderCorrelationID = "tallymarks-correlation-id"
 )
 
 // configWait bounds how long an event waits for the configuration it was
@@ -72,6 +77,7 @@ func New(cfg Config) (*Processor, error) {
 		goka.Output(goka.Stream(cfg.Topics.Ledger()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.EventsDLQ()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.Errors()), new(codec.Bytes)),
+		goka.Output(goka.Stream(cfg.Topics.Replies()), new(codec.Bytes)),
 	)
 	opts := append(topics.ProcessorOptions(cfg.Goka, cfg.Storage),
 		goka.WithLogger(topics.GokaLogger{Log: cfg.Log}))
@@ -125,6 +131,7 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 	}
 
 	res := Apply(st, ev, in)
+	defer p.reply(ctx, ev, res)
 	if res.Outcome == Duplicate {
 		p.cfg.Log.Debug("duplicate event ignored", "event_id", ev.EventID, "key", ctx.Key())
 		return
@@ -141,6 +148,33 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 	for _, e := range res.Errors {
 		p.emit(ctx, p.cfg.Topics.Errors(), schemas.EventSchema, &e)
 	}
+}
+
+// reply answers the API instance waiting for ev's outcome, if one is: the
+// record carries its instance and correlation ids. A duplicate is answered
+// with the original outcome.
+func (p *Processor) reply(ctx goka.Context, ev *schemas.Event, res Result) {
+	h := ctx.Headers()
+	to, corr := string(h[HeaderReplyTo]), string(h[HeaderCorrelationID])
+	if to == "" || corr == "" {
+		return
+	}
+	r := schemas.Reply{
+		CorrelationID:   corr,
+		EventID:         ev.EventID,
+		TenantID:        ev.TenantID,
+		CustomerID:      ev.CustomerID,
+		Status:          res.Record.Status,
+		Code:            res.Record.Code,
+		IsExisting:      res.Outcome == Duplicate,
+		PreviousBalance: res.Record.BalanceBefore,
+		Balance:         res.Record.BalanceAfter,
+	}
+	b, err := p.cfg.Codec.Encode(schemas.ReplySchema, &r)
+	if err != nil {
+		ctx.Fail(fmt.Errorf("encoding reply: %w", err))
+	}
+	ctx.Emit(goka.Stream(p.cfg.Topics.Replies()), to, b)
 }
 
 // emit encodes v and emits it to topic under the record's key. An encoding

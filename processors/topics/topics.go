@@ -44,6 +44,10 @@ func (n Names) Ledger() string { return n.prefix + "ledger" }
 // Deliveries carries webhook, e-mail and SMS requests, keyed by customer.
 func (n Names) Deliveries() string { return n.prefix + "deliveries" }
 
+// Replies carries the processor's answers to API instances waiting for an
+// event's outcome, keyed by instance id. Every instance reads all of it.
+func (n Names) Replies() string { return n.prefix + "replies" }
+
 // Errors carries error events (Error.* namespaces), keyed by customer.
 func (n Names) Errors() string { return n.prefix + "errors" }
 
@@ -99,6 +103,7 @@ func (n Names) Specs(partitions int32) []Spec {
 		{Name: n.Ledger(), Partitions: partitions, Retention: long},
 		{Name: n.Deliveries(), Partitions: partitions, Retention: 7 * day},
 		{Name: n.Errors(), Partitions: partitions, Retention: 30 * day},
+		{Name: n.Replies(), Partitions: partitions, Retention: time.Hour},
 		{Name: n.CustomerTable(), Partitions: partitions, Compacted: true},
 	}
 }

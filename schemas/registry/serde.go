@@ -52,6 +52,7 @@ func Subjects(n topics.Names) map[schemas.Name][]string {
 		schemas.CustomerSchema:      {value(n.Prefix() + "customers")},
 		schemas.CustomerStateSchema: {value(n.CustomerTable())},
 		schemas.ConfigRecordSchema:  {value(n.Config())},
+		schemas.ReplySchema:         {value(n.Replies())},
 	}
 }
 

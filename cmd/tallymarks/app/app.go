@@ -155,6 +155,11 @@ func (a *App) runAPI(ctx context.Context) error {
 		return fmt.Errorf("creating event producer: %w", err)
 	}
 	defer producer.Close()
+	replies, err := api.NewReplies(a.cfg.Brokers, a.names.Replies(), a.codec, log)
+	if err != nil {
+		return err
+	}
+	defer replies.Close()
 
 	srv := &http.Server{
 		Handler: api.New(api.Config{
@@ -163,6 +168,7 @@ func (a *App) runAPI(ctx context.Context) error {
 			Codec:     a.codec,
 			Topics:    a.names,
 			Customers: viewReader{view},
+			Replies:   replies,
 			Log:       log,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -176,6 +182,7 @@ func (a *App) runAPI(ctx context.Context) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return view.Run(gctx) })
+	g.Go(func() error { return replies.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serving http: %w", err)
