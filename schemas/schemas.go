@@ -30,6 +30,7 @@ const (
 	CustomerStateSchema Name = "customer_state"
 	ConfigRecordSchema  Name = "config_record"
 	ReplySchema         Name = "reply"
+	EventStatusSchema   Name = "event_status"
 )
 
 // Files lists the schemas in dependency order: each may use named types of
@@ -42,6 +43,7 @@ var Files = []Name{
 	CustomerStateSchema,
 	ConfigRecordSchema,
 	ReplySchema,
+	EventStatusSchema,
 }
 
 var (

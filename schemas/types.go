@@ -359,3 +359,18 @@ type Reply struct {
 	PreviousBalance int64   `avro:"previousBalance"`
 	Balance         int64   `avro:"balance"`
 }
+
+// EventStatus records what became of one event (event_status.avsc).
+type EventStatus struct {
+	TenantID       string    `avro:"tenantId"`
+	EventID        string    `avro:"eventId"`
+	CustomerID     string    `avro:"customerId"`
+	Status         string    `avro:"status"`
+	Code           *string   `avro:"code"`
+	Event          Event     `avro:"event"`
+	AssessedAt     time.Time `avro:"assessedAt"`
+	LedgerEntryIDs []string  `avro:"ledgerEntryIds"`
+	ErrorEventIDs  []string  `avro:"errorEventIds"`
+	CausedEventIDs []string  `avro:"causedEventIds"`
+	Trace          string    `avro:"trace"`
+}

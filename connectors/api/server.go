@@ -38,7 +38,9 @@ type Config struct {
 	// Replies delivers the processor's outcomes to waiting requests; the
 	// redemption endpoint and ?wait=true need it.
 	Replies *Replies
-	Log     *slog.Logger
+	// Statuses reads the event-status table for GET /events/{eventId}.
+	Statuses StatusReader
+	Log      *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// ProduceTimeout bounds how long an event waits for Kafka's
@@ -83,6 +85,7 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/events/transfers", catalog.ScopeEvents, s.postEvent(schemas.TypeTransfer))
 	s.handle("POST /api/v1/events/points", catalog.ScopeEvents, s.postEvent(schemas.TypePoints))
 	s.handle("POST /api/v1/events/redemptions", catalog.ScopeEvents, s.postRedemption)
+	s.handle("GET /api/v1/events/{eventId}", catalog.ScopeEvents, s.getEvent)
 	s.handle("GET /api/v1/customers/{customerId}", catalog.ScopeCustomers, s.getCustomer)
 }
 
@@ -143,6 +146,9 @@ func (s *Server) ready() bool {
 		default:
 			return false
 		}
+	}
+	if s.cfg.Statuses != nil && !s.cfg.Statuses.Recovered() {
+		return false
 	}
 	return s.cfg.Customers == nil || s.cfg.Customers.Recovered()
 }

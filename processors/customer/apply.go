@@ -8,6 +8,7 @@
 package customer
 
 import (
+	"encoding/json"
 	"math/big"
 	"sort"
 	"strconv"
@@ -92,6 +93,25 @@ type Result struct {
 	// Record is the event's entry in the dedup window: for a Duplicate or
 	// Redelivered event the original one, with its status and balances.
 	Record schemas.ProcessedEvent
+	// Trace explains the assessment: "why did I get these points".
+	Trace Trace
+}
+
+// Trace explains how an event was assessed. It is kept with the event's
+// status and shown by GET /events/{eventId}.
+type Trace struct {
+	Economy EconomyTrace `json:"economy"`
+	// Rules lists every rule considered, in order; empty until the tenant
+	// has Active rules for the event's type.
+	Rules []json.RawMessage `json:"rules"`
+}
+
+// EconomyTrace tells which economy governed the event and its base points.
+type EconomyTrace struct {
+	ID         string `json:"id,omitempty"`
+	BasePoints int64  `json:"basePoints"`
+	// Reason says why there were no base points.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Refusal codes of spends, as the API and error events name them.
@@ -120,7 +140,8 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	// A spend is checked before anything changes: refused, it is only
 	// remembered, so that a resubmission gets the same refusal.
 	if code := refusal(st, ev); code != "" {
-		res := Result{Outcome: Processed, Refused: code, Errors: []schemas.Event{refusalEvent(ev, code, in.Now)}}
+		res := Result{Outcome: Processed, Refused: code, Errors: []schemas.Event{refusalEvent(ev, code, in.Now)},
+			Trace: Trace{Rules: []json.RawMessage{}}}
 		res.Record = processed(ev, in, StatusRefused)
 		res.Record.Code = &code
 		if st != nil {
@@ -141,7 +162,13 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	count(next, ev, loc)
 
 	var entries []schemas.LedgerEntry
-	if base, ok := basePoints(ev, in.Economy); ok && base > 0 {
+	trace := Trace{Rules: []json.RawMessage{}}
+	base, why := basePointsWhy(ev, in.Economy)
+	trace.Economy = EconomyTrace{BasePoints: base, Reason: why}
+	if in.Economy != nil {
+		trace.Economy.ID = in.Economy.ID
+	}
+	if base > 0 {
 		entries = append(entries, earn(next, ev, in, base, schemas.SourceBase))
 	}
 	if ev.Points != nil && ev.Points.Quantity > 0 {
@@ -158,7 +185,7 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	rec.BalanceBefore, rec.BalanceAfter = before, next.Points.Balance
 	remember(next, rec)
 	next.RecentEntries = appendCapped(next.RecentEntries, entries, RecentEntries)
-	return Result{Outcome: Processed, State: next, Entries: entries, Record: rec}
+	return Result{Outcome: Processed, State: next, Entries: entries, Record: rec, Trace: trace}
 }
 
 func processed(ev *schemas.Event, in Input, status string) schemas.ProcessedEvent {
@@ -223,9 +250,21 @@ func refusal(st *schemas.CustomerState, ev *schemas.Event) string {
 // for Orders and Transactions that are not refunds or returns, in the
 // economy's currency or without one. ok is false when no base applies.
 func basePoints(ev *schemas.Event, e *catalog.Economy) (points int64, ok bool) {
-	if e == nil || isRefund(ev.NameSpace) {
-		return 0, false
-	}
+	points, reason := basePointsWhy(ev, e)
+	return points, reason == ""
+}
+
+// Reasons the economy awarded no base points, as the trace names them.
+const (
+	reasonNoEconomy        = "no_economy"
+	reasonNotEarning       = "no_base_for_event_type"
+	reasonRefund           = "refund_event"
+	reasonCurrencyMismatch = "currency_mismatch"
+)
+
+// basePointsWhy is basePoints with the reason, for the trace, when there
+// are none.
+func basePointsWhy(ev *schemas.Event, e *catalog.Economy) (points int64, reason string) {
 	var total *big.Rat
 	var currency *string
 	switch {
@@ -234,15 +273,19 @@ func basePoints(ev *schemas.Event, e *catalog.Economy) (points int64, ok bool) {
 	case ev.Transaction != nil:
 		total, currency = ev.Transaction.Total, ev.Transaction.Currency
 	default:
-		return 0, false
+		return 0, reasonNotEarning
 	}
-	if total == nil || e.Rate() == nil {
-		return 0, false
+	switch {
+	case e == nil || e.Rate() == nil:
+		return 0, reasonNoEconomy
+	case isRefund(ev.NameSpace):
+		return 0, reasonRefund
+	case total == nil:
+		return 0, reasonNotEarning
+	case e.Currency != "" && currency != nil && !strings.EqualFold(*currency, e.Currency):
+		return 0, reasonCurrencyMismatch
 	}
-	if e.Currency != "" && currency != nil && !strings.EqualFold(*currency, e.Currency) {
-		return 0, false
-	}
-	return schemas.FloorInt(new(big.Rat).Mul(total, e.Rate())), true
+	return schemas.FloorInt(new(big.Rat).Mul(total, e.Rate())), ""
 }
 
 // isRefund reports whether an Order or Transaction namespace marks a

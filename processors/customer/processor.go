@@ -2,6 +2,7 @@ package customer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,6 +79,7 @@ func New(cfg Config) (*Processor, error) {
 		goka.Output(goka.Stream(cfg.Topics.EventsDLQ()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.Errors()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.Replies()), new(codec.Bytes)),
+		goka.Output(goka.Stream(cfg.Topics.EventStatus()), new(codec.Bytes)),
 	)
 	opts := append(topics.ProcessorOptions(cfg.Goka, cfg.Storage),
 		goka.WithLogger(topics.GokaLogger{Log: cfg.Log}))
@@ -148,6 +150,45 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 	for _, e := range res.Errors {
 		p.emit(ctx, p.cfg.Topics.Errors(), schemas.EventSchema, &e)
 	}
+	if res.Outcome == Processed {
+		p.emitStatus(ctx, ev, res)
+	}
+}
+
+// emitStatus records what became of ev for GET /events/{eventId}.
+//
+// Limitation: a redelivered event does not re-emit its status, because the
+// trace is not kept in the customer state; if the process died between
+// writing the state and the status, the event's status stays unknown.
+func (p *Processor) emitStatus(ctx goka.Context, ev *schemas.Event, res Result) {
+	trace, err := json.Marshal(res.Trace)
+	if err != nil {
+		ctx.Fail(fmt.Errorf("encoding trace: %w", err))
+	}
+	st := schemas.EventStatus{
+		TenantID:       ev.TenantID,
+		EventID:        ev.EventID,
+		CustomerID:     ev.CustomerID,
+		Status:         res.Record.Status,
+		Code:           res.Record.Code,
+		Event:          *ev,
+		AssessedAt:     time.Now().UTC().Truncate(time.Millisecond),
+		LedgerEntryIDs: []string{},
+		ErrorEventIDs:  []string{},
+		CausedEventIDs: []string{},
+		Trace:          string(trace),
+	}
+	for _, e := range res.Entries {
+		st.LedgerEntryIDs = append(st.LedgerEntryIDs, e.EntryID)
+	}
+	for _, e := range res.Errors {
+		st.ErrorEventIDs = append(st.ErrorEventIDs, e.EventID)
+	}
+	b, err := p.cfg.Codec.Encode(schemas.EventStatusSchema, &st)
+	if err != nil {
+		ctx.Fail(fmt.Errorf("encoding event status: %w", err))
+	}
+	ctx.Emit(goka.Stream(p.cfg.Topics.EventStatus()), topics.EventKey(ev.TenantID, ev.EventID), b)
 }
 
 // reply answers the API instance waiting for ev's outcome, if one is: the

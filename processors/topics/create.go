@@ -20,9 +20,13 @@ func Ensure(ctx context.Context, adm *kadm.Client, specs []Spec, replication int
 	created := false
 	for _, s := range specs {
 		configs := map[string]*string{}
-		if s.Compacted {
+		switch {
+		case s.Compacted && s.Retention > 0:
+			configs["cleanup.policy"] = ptr("compact,delete")
+			configs["retention.ms"] = ptr(strconv.FormatInt(s.Retention.Milliseconds(), 10))
+		case s.Compacted:
 			configs["cleanup.policy"] = ptr("compact")
-		} else {
+		default:
 			configs["cleanup.policy"] = ptr("delete")
 			ms := int64(-1)
 			if s.Retention > 0 {

@@ -48,6 +48,11 @@ func (n Names) Deliveries() string { return n.prefix + "deliveries" }
 // event's outcome, keyed by instance id. Every instance reads all of it.
 func (n Names) Replies() string { return n.prefix + "replies" }
 
+// EventStatus holds what became of each event, keyed <tenantId>/<eventId>.
+// It is compacted and also deletes records older than its retention (7
+// days), so GET /events/{eventId} answers for a week after processing.
+func (n Names) EventStatus() string { return n.prefix + "event-status" }
+
 // Errors carries error events (Error.* namespaces), keyed by customer.
 func (n Names) Errors() string { return n.prefix + "errors" }
 
@@ -62,6 +67,11 @@ func (n Names) CustomerTable() string { return string(goka.GroupTable(n.Customer
 // "<tenantId>/<customerId>", both lowercase.
 func Key(tenantID, customerID string) string {
 	return strings.ToLower(tenantID) + "/" + strings.ToLower(customerID)
+}
+
+// EventKey returns the key of an event's status: "<tenantId>/<eventId>".
+func EventKey(tenantID, eventID string) string {
+	return strings.ToLower(tenantID) + "/" + strings.ToLower(eventID)
 }
 
 // SplitKey splits a customer key into its tenant and customer ids.
@@ -82,7 +92,8 @@ func ConfigKey(tenantID, kind, id string) string {
 type Spec struct {
 	Name       string
 	Partitions int32
-	// Compacted topics keep the latest value per key forever.
+	// Compacted topics keep the latest value per key; with a Retention as
+	// well, records older than it are deleted too.
 	Compacted bool
 	// Retention applies to non-compacted topics; 0 keeps records forever.
 	Retention time.Duration
@@ -104,6 +115,7 @@ func (n Names) Specs(partitions int32) []Spec {
 		{Name: n.Deliveries(), Partitions: partitions, Retention: 7 * day},
 		{Name: n.Errors(), Partitions: partitions, Retention: 30 * day},
 		{Name: n.Replies(), Partitions: partitions, Retention: time.Hour},
+		{Name: n.EventStatus(), Partitions: partitions, Compacted: true, Retention: 7 * day},
 		{Name: n.CustomerTable(), Partitions: partitions, Compacted: true},
 	}
 }

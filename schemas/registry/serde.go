@@ -53,6 +53,7 @@ func Subjects(n topics.Names) map[schemas.Name][]string {
 		schemas.CustomerStateSchema: {value(n.CustomerTable())},
 		schemas.ConfigRecordSchema:  {value(n.Config())},
 		schemas.ReplySchema:         {value(n.Replies())},
+		schemas.EventStatusSchema:   {value(n.EventStatus())},
 	}
 }
 

@@ -155,6 +155,13 @@ func (a *App) runAPI(ctx context.Context) error {
 		return fmt.Errorf("creating event producer: %w", err)
 	}
 	defer producer.Close()
+	statusView, err := goka.NewView(a.cfg.Brokers, goka.Table(a.names.EventStatus()),
+		statusCodec{a.codec},
+		append(topics.ViewOptions(a.gokaOptions("api"), storage.MemoryBuilder()),
+			goka.WithViewLogger(topics.GokaLogger{Log: log}))...)
+	if err != nil {
+		return fmt.Errorf("creating event status view: %w", err)
+	}
 	replies, err := api.NewReplies(a.cfg.Brokers, a.names.Replies(), a.codec, log)
 	if err != nil {
 		return err
@@ -169,6 +176,7 @@ func (a *App) runAPI(ctx context.Context) error {
 			Topics:    a.names,
 			Customers: viewReader{view},
 			Replies:   replies,
+			Statuses:  statusReader{statusView},
 			Log:       log,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -183,6 +191,7 @@ func (a *App) runAPI(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return view.Run(gctx) })
 	g.Go(func() error { return replies.Run(gctx) })
+	g.Go(func() error { return statusView.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serving http: %w", err)
@@ -215,6 +224,36 @@ func (v viewReader) Customer(tenantID, customerID string) (*schemas.CustomerStat
 }
 
 func (v viewReader) Recovered() bool { return v.view.Recovered() }
+
+// statusReader adapts a goka view of the event-status table to
+// api.StatusReader.
+type statusReader struct{ view *goka.View }
+
+func (v statusReader) Status(tenantID, eventID string) (*schemas.EventStatus, error) {
+	val, err := v.view.Get(topics.EventKey(tenantID, eventID))
+	if err != nil {
+		return nil, fmt.Errorf("reading status of event %s: %w", eventID, err)
+	}
+	st, _ := val.(*schemas.EventStatus)
+	return st, nil
+}
+
+func (v statusReader) Recovered() bool { return v.view.Recovered() }
+
+// statusCodec is the goka codec of the event-status table.
+type statusCodec struct{ codec schemas.Codec }
+
+func (c statusCodec) Encode(v any) ([]byte, error) {
+	return c.codec.Encode(schemas.EventStatusSchema, v)
+}
+
+func (c statusCodec) Decode(b []byte) (any, error) {
+	st := new(schemas.EventStatus)
+	if err := c.codec.Decode(b, schemas.EventStatusSchema, st); err != nil {
+		return nil, fmt.Errorf("decoding event status: %w", err)
+	}
+	return st, nil
+}
 
 // Serve runs the configured roles against the configured Kafka and schema
 // registry until ctx ends.
