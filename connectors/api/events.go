@@ -244,9 +244,24 @@ func (s *Server) seen(ev *schemas.Event, now time.Time) (bool, error) {
 // applied, so the processor assesses it under at least that configuration,
 // and, when corr is set, where to send the outcome.
 func (s *Server) produceEvent(ctx context.Context, ev *schemas.Event, corr string) error {
+	rec, err := s.eventRecord(ev, corr)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProduceTimeout)
+	defer cancel()
+	if err := s.cfg.Producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		s.cfg.Log.Warn("producing event failed", "event_id", ev.EventID, "err", err)
+		return errUnavailable
+	}
+	return nil
+}
+
+// eventRecord returns the Kafka record of ev on the events topic.
+func (s *Server) eventRecord(ev *schemas.Event, corr string) (*kgo.Record, error) {
 	value, err := s.cfg.Codec.Encode(schemas.EventSchema, ev)
 	if err != nil {
-		return fmt.Errorf("encoding event %s: %w", ev.EventID, err)
+		return nil, fmt.Errorf("encoding event %s: %w", ev.EventID, err)
 	}
 	rec := &kgo.Record{
 		Topic: s.cfg.Topics.Events(),
@@ -262,11 +277,5 @@ func (s *Server) produceEvent(ctx context.Context, ev *schemas.Event, corr strin
 			kgo.RecordHeader{Key: customer.HeaderReplyTo, Value: []byte(s.cfg.Replies.Instance())},
 			kgo.RecordHeader{Key: customer.HeaderCorrelationID, Value: []byte(corr)})
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProduceTimeout)
-	defer cancel()
-	if err := s.cfg.Producer.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		s.cfg.Log.Warn("producing event failed", "event_id", ev.EventID, "err", err)
-		return errUnavailable
-	}
-	return nil
+	return rec, nil
 }

@@ -86,7 +86,9 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/events/points", catalog.ScopeEvents, s.postEvent(schemas.TypePoints))
 	s.handle("POST /api/v1/events/redemptions", catalog.ScopeEvents, s.postRedemption)
 	s.handle("GET /api/v1/events/{eventId}", catalog.ScopeEvents, s.getEvent)
+	s.handle("POST /api/v1/events:batch", catalog.ScopeEvents, s.postBatch)
 	s.handle("GET /api/v1/customers/{customerId}", catalog.ScopeCustomers, s.getCustomer)
+	s.adminRoutes()
 }
 
 type principalKey struct{}

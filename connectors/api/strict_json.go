@@ -112,7 +112,10 @@ func jsonKind(t reflect.Type) string {
 // jsonNumber is implemented by value types that must be JSON numbers.
 type jsonNumber interface{ isJSONNumber() }
 
-var numberType = reflect.TypeOf((*jsonNumber)(nil)).Elem()
+var (
+	numberType     = reflect.TypeOf((*jsonNumber)(nil)).Elem()
+	rawMessageType = reflect.TypeOf(json.RawMessage(nil))
+)
 
 // value walks one JSON value expected to fit t.
 func (w *walker) value(t reflect.Type, ptr string) {
@@ -124,6 +127,10 @@ func (w *walker) value(t reflect.Type, ptr string) {
 		return
 	}
 	if tok == nil { // null is accepted everywhere; required fields are checked later
+		return
+	}
+	if t == rawMessageType { // any JSON value; its owner checks it later
+		w.skip(tok)
 		return
 	}
 	want := jsonKind(t)
