@@ -14,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tallymarks/tallymarks/connectors/api/openapi"
 	"github.com/tallymarks/tallymarks/processors/catalog"
 	"github.com/tallymarks/tallymarks/processors/topics"
 	"github.com/tallymarks/tallymarks/schemas"
@@ -54,6 +55,8 @@ type Server struct {
 	auth   *authenticator
 	mux    *http.ServeMux
 	recent *recentEvents
+	// patterns lists the registered routes, "METHOD /path/{param}".
+	patterns []string
 }
 
 // New returns a Server for cfg.
@@ -92,7 +95,13 @@ func (s *Server) routes() {
 
 type principalKey struct{}
 
+// Routes returns every route the server serves behind credentials, as
+// "METHOD /path/{param}" patterns. The OpenAPI test checks them against the
+// document.
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }
+
 func (s *Server) handle(pattern, scope string, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := r.Context().Value(principalKey{}).(principal)
 		if !p.key.Covers(scope) {
@@ -112,6 +121,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/healthz":
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return
+	case "/api/v1/openapi.json":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi.JSON) // the client may be gone; nothing to do
 		return
 	case "/readyz":
 		if !s.ready() {

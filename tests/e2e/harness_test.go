@@ -187,6 +187,7 @@ func (s *stack) do(method, path string, body any, hdr map[string]string) respons
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	checkContract(s.t, req, resp.StatusCode, resp.Header, raw)
 	out := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	_ = json.Unmarshal(raw, &out.body)
 	return out
