@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -27,6 +28,17 @@ var (
 func ParseDecimal(s string) (*big.Rat, error) {
 	if s == "" || strings.ContainsAny(s, "/ _") || strings.HasPrefix(s, "+") {
 		return nil, ErrDecimalSyntax
+	}
+	// big.Rat builds 10^exponent exactly: "1e1000000" alone would cost
+	// tens of milliseconds. No amount needs an exponent beyond ±40.
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		exp, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			return nil, ErrDecimalSyntax
+		}
+		if exp > 40 || exp < -40 {
+			return nil, ErrDecimalRange
+		}
 	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {

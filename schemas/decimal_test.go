@@ -25,6 +25,10 @@ func TestParseDecimal(t *testing.T) {
 		{name: "rational syntax", in: "1/2", err: ErrDecimalSyntax},
 		{name: "empty", in: "", err: ErrDecimalSyntax},
 		{name: "word", in: "ten", err: ErrDecimalSyntax},
+		{name: "huge exponent", in: "1e1000000", err: ErrDecimalRange},
+		{name: "tiny exponent", in: "1e-1000000", err: ErrDecimalRange},
+		{name: "exponent within bounds", in: "5e-4", want: "0.0005"},
+		{name: "bad exponent", in: "1e", err: ErrDecimalSyntax},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

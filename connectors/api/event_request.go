@@ -176,7 +176,7 @@ func (v *validator) decimal(param string, d *decimalNumber, required bool) *big.
 	case errors.Is(err, schemas.ErrDecimalScale):
 		v.add(param, "must have at most 4 fractional digits", json.Number(*d))
 	case errors.Is(err, schemas.ErrDecimalRange):
-		v.add(param, "must be below 10^14", json.Number(*d))
+		v.add(param, "must be below 10^14, with an exponent of at most 40", json.Number(*d))
 	case err != nil:
 		v.add(param, "must be a decimal number", json.Number(*d))
 	case r.Sign() < 0:
