@@ -53,9 +53,7 @@ type expiringView struct {
 }
 
 // formatTime writes t as the API returns every instant: UTC, milliseconds.
-func formatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
-}
+func formatTime(t time.Time) string { return schemas.FormatTime(t) }
 
 func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request, p principal) error {
 	id := r.PathValue("customerId")

@@ -19,16 +19,16 @@ type StatusReader interface {
 
 // eventStatusView is the body of GET /events/{eventId} (finding 22).
 type eventStatusView struct {
-	EventID       string            `json:"eventId"`
-	CustomerID    string            `json:"customerId"`
-	Status        string            `json:"status"`
-	Code          *string           `json:"code,omitempty"`
-	Event         *eventView        `json:"event,omitempty"`
-	AssessedAt    string            `json:"assessedAt,omitempty"`
-	LedgerEntries []ledgerEntryView `json:"ledgerEntries"`
-	ErrorEventIDs []string          `json:"errorEventIds"`
-	CausedEvents  []string          `json:"causedEvents"`
-	Trace         json.RawMessage   `json:"trace,omitempty"`
+	EventID       string             `json:"eventId"`
+	CustomerID    string             `json:"customerId"`
+	Status        string             `json:"status"`
+	Code          *string            `json:"code,omitempty"`
+	Event         *schemas.EventView `json:"event,omitempty"`
+	AssessedAt    string             `json:"assessedAt,omitempty"`
+	LedgerEntries []ledgerEntryView  `json:"ledgerEntries"`
+	ErrorEventIDs []string           `json:"errorEventIds"`
+	CausedEvents  []string           `json:"causedEvents"`
+	Trace         json.RawMessage    `json:"trace,omitempty"`
 }
 
 // getEvent answers GET /events/{eventId}: the event, its status and the
@@ -67,7 +67,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, p principal) e
 		AssessedAt: formatTime(st.AssessedAt), LedgerEntries: []ledgerEntryView{},
 		ErrorEventIDs: st.ErrorEventIDs, CausedEvents: st.CausedEventIDs, Trace: json.RawMessage(st.Trace),
 	}
-	ev := newEventView(&st.Event)
+	ev := schemas.NewEventView(&st.Event)
 	v.Event = &ev
 	if len(st.LedgerEntryIDs) > 0 {
 		entries, err := s.entries(p.tenantID, st.CustomerID, st.LedgerEntryIDs)

@@ -192,10 +192,11 @@ func (s *Server) produceAndWait(ctx context.Context, ev *schemas.Event) (rep sch
 	return rep, ok, nil
 }
 
-// awaitVisible waits, until deadline at most, for this instance's view of
-// the customer to include ev. The reply and the state change leave the
-// processor together, but the view reads the state from its own topic: an
-// answer must not let the client read the state from before the event.
+// awaitVisible waits, until deadline at most, for this instance's views
+// of the customer and of event statuses to include ev. The reply, the state
+// change and the status leave the processor together, but each view reads
+// its own topic: an answer must not let the client read from before the
+// event.
 func (s *Server) awaitVisible(ctx context.Context, ev *schemas.Event, deadline time.Time) {
 	if s.cfg.Customers == nil {
 		return
@@ -207,7 +208,15 @@ func (s *Server) awaitVisible(ctx context.Context, ev *schemas.Event, deadline t
 		if err != nil {
 			return
 		}
-		if _, seen := customer.Seen(st, ev.EventID); seen {
+		_, seen := customer.Seen(st, ev.EventID)
+		if seen && s.cfg.Statuses != nil {
+			status, err := s.cfg.Statuses.Status(ev.TenantID, ev.EventID)
+			if err != nil {
+				return
+			}
+			seen = status != nil
+		}
+		if seen {
 			return
 		}
 		select {

@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/events/{eventId}", catalog.ScopeEvents, s.getEvent)
 	s.handle("POST /api/v1/events:batch", catalog.ScopeEvents, s.postBatch)
 	s.handle("GET /api/v1/customers/{customerId}", catalog.ScopeCustomers, s.getCustomer)
+	s.adminRoutes()
 }
 
 type principalKey struct{}

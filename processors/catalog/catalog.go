@@ -17,11 +17,16 @@ import (
 	"github.com/tallymarks/tallymarks/schemas"
 )
 
-// Kinds of configuration object.
+// Kinds of configuration object: the middle part of a config record's key
+// <tenantId>/<kind>/<id>.
 const (
 	KindTenant  = "tenant"
 	KindAPIKey  = "api-key"
 	KindEconomy = "economy"
+	KindSegment = "segment"
+	KindTrigger = "trigger"
+	KindWebhook = "webhook"
+	KindRule    = "rule"
 )
 
 // Lifecycle statuses shared by economies, rules and segments.
@@ -65,15 +70,16 @@ func (k APIKey) Covers(scope string) bool {
 }
 
 // Economy is a points economy. Only the fields the engine uses so far are
-// typed; the rest of the stored body is kept as it was written.
+// typed; the rest of the stored body is kept as it was written. ID and
+// Status come from the config record, never from its body.
 type Economy struct {
-	ID                string    `json:"id"`
+	ID                string    `json:"-"`
 	Name              string    `json:"name"`
 	Description       string    `json:"description,omitempty"`
-	Status            string    `json:"status"`
+	Status            string    `json:"-"`
 	EffectiveFrom     time.Time `json:"effectiveFrom"`
 	Currency          string    `json:"currency,omitempty"`
-	BasePointsPerUnit string    `json:"basePointsPerUnit"`
+	BasePointsPerUnit Decimal   `json:"basePointsPerUnit"`
 	Expiry            Expiry    `json:"expiry"`
 	ReversalPolicy    string    `json:"reversalPolicy"`
 
@@ -99,7 +105,7 @@ func decodeEconomy(rec *schemas.ConfigRecord) (*Economy, error) {
 	if err := json.Unmarshal([]byte(rec.Body), &e); err != nil {
 		return nil, fmt.Errorf("decoding economy %s: %w", rec.ID, err)
 	}
-	rate, err := schemas.ParseDecimal(e.BasePointsPerUnit)
+	rate, err := schemas.ParseDecimal(string(e.BasePointsPerUnit))
 	if err != nil || rate.Sign() < 0 {
 		return nil, fmt.Errorf("economy %s: basePointsPerUnit %q is not a decimal >= 0",
 			rec.ID, e.BasePointsPerUnit)

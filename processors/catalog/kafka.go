@@ -153,3 +153,18 @@ func (c *Catalog) Put(ctx context.Context, rec *schemas.ConfigRecord) (int64, er
 	}
 	return r.Offset, nil
 }
+
+// Delete writes a tombstone for one object to the config topic and returns
+// once this catalog's store has applied it, so that the object is gone for
+// the caller's next read. It returns the offset of the tombstone.
+func (c *Catalog) Delete(ctx context.Context, tenantID, kind, id string) (int64, error) {
+	key := topics.ConfigKey(tenantID, kind, id)
+	r, err := c.writer.ProduceSync(ctx, &kgo.Record{Key: []byte(key)}).First()
+	if err != nil {
+		return 0, fmt.Errorf("producing tombstone %s: %w", key, err)
+	}
+	if err := c.WaitFor(ctx, r.Offset+1, 10*time.Second); err != nil {
+		return r.Offset, fmt.Errorf("waiting to read tombstone %s back: %w", key, err)
+	}
+	return r.Offset, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -16,10 +17,11 @@ import (
 type Store struct {
 	mu        sync.RWMutex
 	tenants   map[string]Tenant
-	keys      map[string]APIKey              // by tenantId/keyId
-	economies map[string]map[string]*Economy // by tenantId, then id
-	applied   int64                          // offsets below this are applied
-	changed   chan struct{}                  // closed and replaced on each apply
+	keys      map[string]APIKey               // by tenantId/keyId
+	economies map[string]map[string]*Economy  // by tenantId, then id
+	objects   map[string]map[string]objectMap // every record: by tenantId, then kind
+	applied   int64                           // offsets below this are applied
+	changed   chan struct{}                   // closed and replaced on each apply
 }
 
 // NewStore returns an empty store that has applied nothing.
@@ -28,9 +30,13 @@ func NewStore() *Store {
 		tenants:   map[string]Tenant{},
 		keys:      map[string]APIKey{},
 		economies: map[string]map[string]*Economy{},
+		objects:   map[string]map[string]objectMap{},
 		changed:   make(chan struct{}),
 	}
 }
+
+// objectMap holds one tenant's records of one kind by id.
+type objectMap map[string]schemas.ConfigRecord
 
 // Apply applies the config record at offset; a nil rec is a tombstone for
 // the object named by key. A record that cannot be understood is skipped
@@ -72,9 +78,29 @@ func (s *Store) Apply(key string, rec *schemas.ConfigRecord, offset int64) error
 		}
 		s.economies[rec.TenantID][rec.ID] = e
 	default:
-		// Kinds this version does not use yet are kept by the topic.
+		// Kinds the engine does not read itself are kept as records only.
 	}
+	s.keep(rec)
 	return nil
+}
+
+// keep records rec as the latest version of its object. Records the typed
+// decoding above refused never get here, so that the Admin API shows no
+// object the engine ignores. The caller holds s.mu.
+func (s *Store) keep(rec *schemas.ConfigRecord) {
+	byKind := s.objects[rec.TenantID]
+	if byKind == nil {
+		byKind = map[string]objectMap{}
+		s.objects[rec.TenantID] = byKind
+	}
+	if byKind[rec.Kind] == nil {
+		byKind[rec.Kind] = objectMap{}
+	}
+	id := rec.ID
+	if rec.Kind == KindTenant && id == "" {
+		id = rec.TenantID
+	}
+	byKind[rec.Kind][id] = *rec
 }
 
 func (s *Store) remove(key string) error {
@@ -83,6 +109,7 @@ func (s *Store) remove(key string) error {
 		return fmt.Errorf("config key %q is not <tenantId>/<kind>/<id>", key)
 	}
 	tenant, kind, id := parts[0], parts[1], parts[2]
+	delete(s.objects[tenant][kind], id)
 	switch kind {
 	case KindTenant:
 		delete(s.tenants, tenant)
@@ -170,4 +197,33 @@ func (s *Store) EconomyAt(tenantID string, at time.Time) (Economy, bool) {
 		return Economy{}, false
 	}
 	return *e, true
+}
+
+// Object returns the latest record of one configuration object: the
+// tenant's own record for KindTenant (id is the tenant id), otherwise the
+// object of kind with id. Body is the JSON as written.
+func (s *Store) Object(tenantID, kind, id string) (schemas.ConfigRecord, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	rec, ok := s.objects[tenantID][kind][id]
+	return rec, ok
+}
+
+// Objects returns the latest records of every object of kind of a tenant,
+// ordered by CreatedAt, then ID.
+func (s *Store) Objects(tenantID, kind string) []schemas.ConfigRecord {
+	s.mu.RLock()
+	m := s.objects[tenantID][kind]
+	out := make([]schemas.ConfigRecord, 0, len(m))
+	for _, rec := range m {
+		out = append(out, rec)
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
 }

@@ -2,7 +2,9 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +99,75 @@ func TestWaitFor(t *testing.T) {
 	}
 	if tn, ok := s.Tenant(tenant); !ok || tn.TimeZone != "UTC" {
 		t.Fatalf("tenant = %+v, want default time zone UTC", tn)
+	}
+}
+
+func TestObjects(t *testing.T) {
+	s := NewStore()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	put := func(off int64, id string, created time.Time) {
+		t.Helper()
+		rec := &schemas.ConfigRecord{TenantID: tenant, Kind: KindWebhook, ID: id, Version: 1,
+			CreatedAt: created, ChangedAt: created, Body: `{"name":"` + id + `"}`}
+		if err := s.Apply(tenant+"/"+KindWebhook+"/"+id, rec, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(0, "b", t0)
+	put(1, "c", t0.Add(-time.Hour))
+	put(2, "a", t0)
+	put(3, "b", t0) // a new version replaces the old
+	var ids []string
+	for _, r := range s.Objects(tenant, KindWebhook) {
+		ids = append(ids, r.ID)
+	}
+	if got := strings.Join(ids, ","); got != "c,a,b" {
+		t.Fatalf("Objects = %s, want c,a,b (by createdAt, then id)", got)
+	}
+	if len(s.Objects("other", KindWebhook)) != 0 {
+		t.Fatal("another tenant sees the objects")
+	}
+	if err := s.Apply(tenant+"/"+KindWebhook+"/a", nil, 4); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Object(tenant, KindWebhook, "a"); ok {
+		t.Fatal("tombstone did not remove the object")
+	}
+
+	// An economy the engine refuses is not kept as an object either.
+	bad := economyRecord("bad", StatusActive, "2020-01-01T00:00:00Z", t0)
+	bad.Body = `{"basePointsPerUnit":"x"}`
+	_ = s.Apply("k", bad, 5)
+	if _, ok := s.Object(tenant, KindEconomy, "bad"); ok {
+		t.Fatal("a refused economy is listed")
+	}
+}
+
+func TestDecimal(t *testing.T) {
+	tests := []struct {
+		body string
+		rate string
+		json string
+	}{
+		{body: `{"basePointsPerUnit":2}`, rate: "2", json: `2`},
+		{body: `{"basePointsPerUnit":"1.50"}`, rate: "3/2", json: `1.5`},
+		{body: `{"basePointsPerUnit":0.1}`, rate: "1/10", json: `0.1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			rec := economyRecord("e", StatusActive, "2020-01-01T00:00:00Z", time.Time{})
+			rec.Body = `{"name":"e","effectiveFrom":"2020-01-01T00:00:00Z",` + tt.body[1:]
+			e, err := decodeEconomy(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Rate().RatString() != tt.rate {
+				t.Fatalf("rate = %s, want %s", e.Rate().RatString(), tt.rate)
+			}
+			b, err := json.Marshal(e.BasePointsPerUnit)
+			if err != nil || string(b) != tt.json {
+				t.Fatalf("marshalled %s, %v; want %s", b, err, tt.json)
+			}
+		})
 	}
 }

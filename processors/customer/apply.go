@@ -8,7 +8,6 @@
 package customer
 
 import (
-	"encoding/json"
 	"math/big"
 	"sort"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tallymarks/tallymarks/processors/catalog"
+	"github.com/tallymarks/tallymarks/processors/rules"
 	"github.com/tallymarks/tallymarks/schemas"
 )
 
@@ -54,6 +54,16 @@ type Input struct {
 	// Location is the tenant's time zone, which decides local days;
 	// default UTC.
 	Location *time.Location
+	// Rules are the tenant's rules; Assess picks those of the event's type
+	// and status.
+	Rules []*rules.Rule
+	// SegmentActive reports whether a segment is Active; nil: all are.
+	SegmentActive func(segmentID string) bool
+	// SegmentExpiry returns when a membership added at addedAt ends, given
+	// the customer's join date; nil, or a nil result: never.
+	SegmentExpiry func(segmentID string, addedAt, joined time.Time) *time.Time
+	// CausalChain lists the rules upstream of the event (self-causation).
+	CausalChain []string
 	// Now stamps recordedAt on new entries. It decides nothing.
 	Now time.Time
 }
@@ -95,15 +105,20 @@ type Result struct {
 	Record schemas.ProcessedEvent
 	// Trace explains the assessment: "why did I get these points".
 	Trace Trace
+	// Deliveries are the webhooks, e-mails and SMS the rules asked for, to
+	// emit after all rules.
+	Deliveries []rules.Delivery
+	// Schedules are the triggers the rules asked to schedule.
+	Schedules []rules.Schedule
 }
 
 // Trace explains how an event was assessed. It is kept with the event's
 // status and shown by GET /events/{eventId}.
 type Trace struct {
 	Economy EconomyTrace `json:"economy"`
-	// Rules lists every rule considered, in order; empty until the tenant
-	// has Active rules for the event's type.
-	Rules []json.RawMessage `json:"rules"`
+	// Rules lists every rule considered, in order: which criteria held and
+	// which actions ran or were skipped, and why.
+	Rules []rules.RuleTrace `json:"rules"`
 }
 
 // EconomyTrace tells which economy governed the event and its base points.
@@ -141,7 +156,7 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	// remembered, so that a resubmission gets the same refusal.
 	if code := refusal(st, ev); code != "" {
 		res := Result{Outcome: Processed, Refused: code, Errors: []schemas.Event{refusalEvent(ev, code, in.Now)},
-			Trace: Trace{Rules: []json.RawMessage{}}}
+			Trace: Trace{Rules: []rules.RuleTrace{}}}
 		res.Record = processed(ev, in, StatusRefused)
 		res.Record.Code = &code
 		if st != nil {
@@ -159,10 +174,12 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	if loc == nil {
 		loc = time.UTC
 	}
+	typ, _ := ev.Type()
+	peakBefore := (&subject{st: next}).counter(typ).MaxSum
 	count(next, ev, loc)
 
 	var entries []schemas.LedgerEntry
-	trace := Trace{Rules: []json.RawMessage{}}
+	trace := Trace{Rules: []rules.RuleTrace{}}
 	base, why := basePointsWhy(ev, in.Economy)
 	trace.Economy = EconomyTrace{BasePoints: base, Reason: why}
 	if in.Economy != nil {
@@ -181,11 +198,33 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 		entries = append(entries, spend(next, ev, in, ev.Redemption.Quantity, schemas.SourceRedemption))
 	}
 
+	// The balance after the event's own points, before its rules: a
+	// redemption's pendingBalance.
 	rec := processed(ev, in, StatusAssessed)
 	rec.BalanceBefore, rec.BalanceAfter = before, next.Points.Balance
+
+	// Step 5: the rules, on the state the steps before left.
+	res := Result{Outcome: Processed, State: next, Record: rec}
+	if len(in.Rules) > 0 {
+		a := rules.Assess(in.Rules, rules.Subject{
+			Event: ev,
+			Customer: &subject{st: next, balanceBefore: before, typ: typ,
+				peakBefore: peakBefore, active: in.SegmentActive},
+			Usage:         usage{st: next},
+			Location:      loc,
+			BasePoints:    base,
+			CausalChain:   in.CausalChain,
+			SegmentActive: in.SegmentActive,
+		})
+		entries = append(entries, applyAssessment(next, ev, in, a)...)
+		trace.Rules = a.Trace.Rules
+		res.Deliveries, res.Schedules = a.Deliveries, a.Schedules
+	}
+
 	remember(next, rec)
 	next.RecentEntries = appendCapped(next.RecentEntries, entries, RecentEntries)
-	return Result{Outcome: Processed, State: next, Entries: entries, Record: rec, Trace: trace}
+	res.Entries, res.Trace = entries, trace
+	return res
 }
 
 func processed(ev *schemas.Event, in Input, status string) schemas.ProcessedEvent {
@@ -246,14 +285,6 @@ func refusal(st *schemas.CustomerState, ev *schemas.Event) string {
 	return ""
 }
 
-// basePoints returns the economy's base points for ev: down(total × rate)
-// for Orders and Transactions that are not refunds or returns, in the
-// economy's currency or without one. ok is false when no base applies.
-func basePoints(ev *schemas.Event, e *catalog.Economy) (points int64, ok bool) {
-	points, reason := basePointsWhy(ev, e)
-	return points, reason == ""
-}
-
 // Reasons the economy awarded no base points, as the trace names them.
 const (
 	reasonNoEconomy        = "no_economy"
@@ -262,8 +293,10 @@ const (
 	reasonCurrencyMismatch = "currency_mismatch"
 )
 
-// basePointsWhy is basePoints with the reason, for the trace, when there
-// are none.
+// basePointsWhy returns the economy's base points for ev: down(total ×
+// rate) for Orders and Transactions that are not refunds or returns, in
+// the economy's currency or without one; when there are none, the reason,
+// for the trace.
 func basePointsWhy(ev *schemas.Event, e *catalog.Economy) (points int64, reason string) {
 	var total *big.Rat
 	var currency *string
@@ -313,8 +346,13 @@ func newEntry(ev *schemas.Event, in Input, typ, source string, points int64) sch
 // earn adds points to st as a new lot, paying off a debt lot first, and
 // returns the earn entry.
 func earn(st *schemas.CustomerState, ev *schemas.Event, in Input, points int64, source string) schemas.LedgerEntry {
-	entry := newEntry(ev, in, schemas.EntryEarn, source, points)
-	id := entry.EntryID
+	return earnEntry(st, in, newEntry(ev, in, schemas.EntryEarn, source, points))
+}
+
+// earnEntry applies a prepared earn entry to st: a new lot named after the
+// entry, after paying off a debt lot first. It returns the completed entry.
+func earnEntry(st *schemas.CustomerState, in Input, entry schemas.LedgerEntry) schemas.LedgerEntry {
+	id, points := entry.EntryID, entry.Points
 	if in.Economy != nil {
 		entry.EconomyID = &in.Economy.ID
 	}
@@ -334,7 +372,7 @@ func earn(st *schemas.CustomerState, ev *schemas.Event, in Input, points int64, 
 	}
 	st.Lots = dropEmpty(st.Lots)
 	if left > 0 {
-		st.Lots = append(st.Lots, schemas.Lot{LotID: id, EarnedAt: ev.CreatedAt, Points: left})
+		st.Lots = append(st.Lots, schemas.Lot{LotID: id, EarnedAt: entry.OccurredAt, Points: left})
 		entry.Lots = append(entry.Lots, schemas.LotAmount{LotID: id, Points: left})
 	}
 

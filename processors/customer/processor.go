@@ -59,8 +59,9 @@ type Config struct {
 
 // Processor is the goka processor of customer state.
 type Processor struct {
-	cfg  Config
-	proc *goka.Processor
+	cfg   Config
+	proc  *goka.Processor
+	rules *ruleSet
 	// zones caches loaded time zones by IANA name.
 	zones sync.Map
 }
@@ -71,7 +72,7 @@ func New(cfg Config) (*Processor, error) {
 	if cfg.Storage == nil {
 		cfg.Storage = storage.MemoryBuilder()
 	}
-	p := &Processor{cfg: cfg}
+	p := &Processor{cfg: cfg, rules: newRuleSet(cfg.Catalog, cfg.Log)}
 	graph := goka.DefineGroup(cfg.Topics.CustomerGroup(),
 		goka.Input(goka.Stream(cfg.Topics.Events()), new(codec.Bytes), p.consume),
 		goka.Persist(StateCodec{Codec: cfg.Codec}),
@@ -80,6 +81,7 @@ func New(cfg Config) (*Processor, error) {
 		goka.Output(goka.Stream(cfg.Topics.Errors()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.Replies()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.EventStatus()), new(codec.Bytes)),
+		goka.Output(goka.Stream(cfg.Topics.Deliveries()), new(codec.Bytes)),
 	)
 	opts := append(topics.ProcessorOptions(cfg.Goka, cfg.Storage),
 		goka.WithLogger(topics.GokaLogger{Log: cfg.Log}))
@@ -126,8 +128,13 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 	if v, ok := ctx.Value().(*schemas.CustomerState); ok {
 		st = v
 	}
-	in := Input{Partition: ctx.Partition(), Offset: ctx.Offset(), Now: time.Now(),
-		Location: p.location(tenant.TimeZone)}
+	loc := p.location(tenant.TimeZone)
+	in := Input{
+		Partition: ctx.Partition(), Offset: ctx.Offset(), Now: time.Now(), Location: loc,
+		Rules:         p.rules.rules(ev.TenantID, loc),
+		SegmentActive: segmentActive(p.cfg.Catalog, ev.TenantID),
+		SegmentExpiry: segmentExpiry(p.cfg.Catalog, ev.TenantID, loc),
+	}
 	if e, ok := p.cfg.Catalog.EconomyAt(ev.TenantID, ev.CreatedAt); ok {
 		in.Economy = &e
 	}
@@ -151,6 +158,10 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 		p.emit(ctx, p.cfg.Topics.Errors(), schemas.EventSchema, &e)
 	}
 	if res.Outcome == Processed {
+		for _, d := range res.Deliveries {
+			req := deliveryRequest(ev, res, d, in.Now)
+			p.emit(ctx, p.cfg.Topics.Deliveries(), schemas.DeliverySchema, &req)
+		}
 		p.emitStatus(ctx, ev, res)
 	}
 }
