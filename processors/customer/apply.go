@@ -64,6 +64,10 @@ type Input struct {
 	SegmentExpiry func(segmentID string, addedAt, joined time.Time) *time.Time
 	// CausalChain lists the rules upstream of the event (self-causation).
 	CausalChain []string
+	// DryRun assesses Test rules too, lets segments that are not Active be
+	// added, and evaluates caps without consuming them (finding 24). The
+	// caller discards the resulting state: a dry run changes nothing.
+	DryRun bool
 	// Now stamps recordedAt on new entries. It decides nothing.
 	Now time.Time
 }
@@ -215,6 +219,7 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 			BasePoints:    base,
 			CausalChain:   in.CausalChain,
 			SegmentActive: in.SegmentActive,
+			DryRun:        in.DryRun,
 		})
 		entries = append(entries, applyAssessment(next, ev, in, a)...)
 		trace.Rules = a.Trace.Rules
