@@ -358,6 +358,10 @@ type Reply struct {
 	IsExisting      bool    `avro:"isExisting"`
 	PreviousBalance int64   `avro:"previousBalance"`
 	Balance         int64   `avro:"balance"`
+	// Result is a basket's answer as JSON, {potentialPoints, outcomes,
+	// matchedRules} with decimals as exact JSON numbers; "" for other
+	// events.
+	Result string `avro:"result"`
 }
 
 // EventStatus records what became of one event (event_status.avsc).

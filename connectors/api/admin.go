@@ -122,15 +122,19 @@ func adminKinds() []*adminKind {
 	return []*adminKind{
 		economyKind(),
 		segmentKind(),
+		ruleKind(),
 		triggerKind(),
 		webhookKind(),
 		apiKeyKind(),
 	}
 }
 
-// adminRoutes registers the Admin API's routes, all of scope admin.
+// adminRoutes registers the Admin API's routes, all of scope admin. The
+// dry run reads customer state besides the catalog, so it is served by the
+// Server rather than the kind machinery (dryrun.go).
 func (s *Server) adminRoutes() {
 	newAdminAPI(s.cfg.Catalog, s.cfg.Now, s.cfg.Log).routes(s.handle)
+	s.handle("POST /api/v1/admin/rules/test", catalog.ScopeAdmin, newDryRun(s).serve)
 }
 
 // routes registers every route of the Admin API through handle.

@@ -88,6 +88,7 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/events/transfers", catalog.ScopeEvents, s.postEvent(schemas.TypeTransfer))
 	s.handle("POST /api/v1/events/points", catalog.ScopeEvents, s.postEvent(schemas.TypePoints))
 	s.handle("POST /api/v1/events/redemptions", catalog.ScopeEvents, s.postRedemption)
+	s.handle("POST /api/v1/events/baskets", catalog.ScopeEvents, s.postBasket)
 	s.handle("GET /api/v1/events/{eventId}", catalog.ScopeEvents, s.getEvent)
 	s.handle("POST /api/v1/events:batch", catalog.ScopeEvents, s.postBatch)
 	s.handle("GET /api/v1/customers/{customerId}", catalog.ScopeCustomers, s.getCustomer)

@@ -87,13 +87,21 @@ const (
 	// Duplicate: the same eventId was processed from another record.
 	// Nothing changes and nothing is emitted.
 	Duplicate
+	// Evaluated: a basket was assessed against the current state (finding
+	// 10). State is that state, unchanged (nil for an unknown customer, who
+	// is not created), and must not be written; nothing is remembered and
+	// Basket holds the answer. Deliveries (callWebhook) are its only side
+	// effect, and its status is recorded like any event's.
+	Evaluated
 )
 
 // Result is the effect of one event.
 type Result struct {
 	Outcome Outcome
 	// State is the state to write; nil when nothing is to be written (a
-	// spend refused for an unknown customer, who is not created).
+	// spend refused for an unknown customer, who is not created). For a
+	// Duplicate or Evaluated event it is the state as it was, not to be
+	// written.
 	State *schemas.CustomerState
 	// Entries are the ledger entries to emit, in order.
 	Entries []schemas.LedgerEntry
@@ -114,6 +122,9 @@ type Result struct {
 	Deliveries []rules.Delivery
 	// Schedules are the triggers the rules asked to schedule.
 	Schedules []rules.Schedule
+	// Basket is the answer to a basket; set only when Outcome is
+	// Evaluated.
+	Basket *BasketResult
 }
 
 // Trace explains how an event was assessed. It is kept with the event's
@@ -140,8 +151,16 @@ const (
 )
 
 // Apply processes ev against st, which is nil for an unknown customer. It
-// never modifies st: the returned State is a new value.
+// never modifies st: the returned State is a new value. A basket is
+// evaluated, never deduplicated and never written (see Evaluated).
 func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
+	// A basket asks what an order would get; it is not a fact about the
+	// customer. Were it looked up in or added to the dedup window, the same
+	// cart asked about twice would get no answer the second time.
+	if ev.Basket != nil {
+		return evaluateBasket(st, ev, in)
+	}
+
 	if st != nil {
 		if seen, ok := findProcessed(st, ev.EventID); ok {
 			if seen.Partition == in.Partition && seen.Offset == in.Offset {
@@ -301,7 +320,9 @@ const (
 // basePointsWhy returns the economy's base points for ev: down(total ×
 // rate) for Orders and Transactions that are not refunds or returns, in
 // the economy's currency or without one; when there are none, the reason,
-// for the trace.
+// for the trace. A basket gets what the same Order would (finding 10): its
+// potential base points. Its nameSpace never makes it a refund, since a
+// basket reverses nothing.
 func basePointsWhy(ev *schemas.Event, e *catalog.Economy) (points int64, reason string) {
 	var total *big.Rat
 	var currency *string
@@ -310,13 +331,15 @@ func basePointsWhy(ev *schemas.Event, e *catalog.Economy) (points int64, reason 
 		total, currency = ev.Order.Total, ev.Order.Currency
 	case ev.Transaction != nil:
 		total, currency = ev.Transaction.Total, ev.Transaction.Currency
+	case ev.Basket != nil:
+		total, currency = ev.Basket.Total, ev.Basket.Currency
 	default:
 		return 0, reasonNotEarning
 	}
 	switch {
 	case e == nil || e.Rate() == nil:
 		return 0, reasonNoEconomy
-	case isRefund(ev.NameSpace):
+	case ev.Basket == nil && isRefund(ev.NameSpace):
 		return 0, reasonRefund
 	case total == nil:
 		return 0, reasonNotEarning

@@ -141,8 +141,12 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 
 	res := Apply(st, ev, in)
 	defer p.reply(ctx, ev, res)
-	if res.Outcome == Duplicate {
+	switch res.Outcome {
+	case Duplicate:
 		p.cfg.Log.Debug("duplicate event ignored", "event_id", ev.EventID, "key", ctx.Key())
+		return
+	case Evaluated:
+		p.emitBasket(ctx, ev, res, in.Now)
 		return
 	}
 	// State first, then outputs: if the process dies in between, the
@@ -164,6 +168,27 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 		}
 		p.emitStatus(ctx, ev, res)
 	}
+}
+
+// emitBasket emits what an evaluated basket causes: its webhook deliveries
+// and its status. It writes no state (finding 10), so a redelivered basket
+// is simply evaluated again; its deliveries keep their ids (basketDelivery).
+//
+// The status is left out when the customer has processed another event
+// with the basket's eventId: statuses are keyed by tenant and eventId, and
+// the order that a cart became may reuse the cart's id. Its status must
+// survive a later question about the cart.
+func (p *Processor) emitBasket(ctx goka.Context, ev *schemas.Event, res Result, now time.Time) {
+	for _, d := range res.Deliveries {
+		req := basketDelivery(ev, res, d, now)
+		p.emit(ctx, p.cfg.Topics.Deliveries(), schemas.DeliverySchema, &req)
+	}
+	if _, taken := Seen(res.State, ev.EventID); taken {
+		p.cfg.Log.Debug("basket status not recorded: its eventId names a processed event",
+			"event_id", ev.EventID, "key", ctx.Key())
+		return
+	}
+	p.emitStatus(ctx, ev, res)
 }
 
 // emitStatus records what became of ev for GET /events/{eventId}.
@@ -204,7 +229,7 @@ func (p *Processor) emitStatus(ctx goka.Context, ev *schemas.Event, res Result) 
 
 // reply answers the API instance waiting for ev's outcome, if one is: the
 // record carries its instance and correlation ids. A duplicate is answered
-// with the original outcome.
+// with the original outcome, a basket with its BasketResult as JSON.
 func (p *Processor) reply(ctx goka.Context, ev *schemas.Event, res Result) {
 	h := ctx.Headers()
 	to, corr := string(h[HeaderReplyTo]), string(h[HeaderCorrelationID])
@@ -221,6 +246,13 @@ func (p *Processor) reply(ctx goka.Context, ev *schemas.Event, res Result) {
 		IsExisting:      res.Outcome == Duplicate,
 		PreviousBalance: res.Record.BalanceBefore,
 		Balance:         res.Record.BalanceAfter,
+	}
+	if res.Basket != nil {
+		result, err := json.Marshal(res.Basket)
+		if err != nil {
+			ctx.Fail(fmt.Errorf("encoding basket result: %w", err))
+		}
+		r.Result = string(result)
 	}
 	b, err := p.cfg.Codec.Encode(schemas.ReplySchema, &r)
 	if err != nil {
