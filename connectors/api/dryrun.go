@@ -175,17 +175,12 @@ func (v *validator) dryRunSlot(req *eventRequest) schemas.EventType {
 			set = append(set, s.typ)
 		}
 	}
-	switch {
-	case len(set) != 1:
+	if len(set) != 1 {
 		v.add("/event", "must have exactly one payload: action, order, transaction, transfer, "+
-			"points or redemption", nil)
-	case set[0] == schemas.TypeBasket:
-		v.add("/event/basket", "baskets cannot be dry-run yet: POST /events/baskets "+
-			"evaluates a basket without side effects", nil)
-	default:
-		return set[0]
+			"points, redemption or basket", nil)
+		return ""
 	}
-	return ""
+	return set[0]
 }
 
 // newDryRunAnswer builds the answer from Apply's result on st, the state
@@ -228,6 +223,13 @@ func newDryRunAnswer(ev *schemas.Event, st *schemas.CustomerState, res customer.
 			RuleID: sc.RuleID, RuleVersion: sc.RuleVersion, ActionIndex: sc.ActionIndex,
 			TriggerID: sc.TriggerID,
 		})
+	}
+	// A basket: its outcomes and potential points, as POST /events/baskets
+	// would answer them.
+	if res.Outcome == customer.Evaluated && res.Basket != nil {
+		a.Outcomes = res.Basket.Outcomes
+		pp := res.Basket.PotentialPoints
+		a.PotentialPoints = &pp
 	}
 	return a
 }

@@ -241,6 +241,7 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 			DryRun:        in.DryRun,
 		})
 		entries = append(entries, applyAssessment(next, ev, in, a)...)
+		markUnscheduled(a)
 		trace.Rules = a.Trace.Rules
 		res.Deliveries, res.Schedules = a.Deliveries, a.Schedules
 	}

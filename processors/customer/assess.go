@@ -139,6 +139,31 @@ func applyAssessment(st *schemas.CustomerState, ev *schemas.Event, in Input, a r
 	return entries
 }
 
+// ReasonNoScheduler is the trace reason of a createTrigger action while
+// no scheduler runs.
+const ReasonNoScheduler = "scheduler_not_available"
+
+// markUnscheduled shows every createTrigger action of a as pending in the
+// trace.
+//
+// Limitation: this version has no scheduler, so the trigger's event is not
+// scheduled; the trace says so rather than report the action as run.
+func markUnscheduled(a rules.Assessment) {
+	for _, sc := range a.Schedules {
+		for i := range a.Trace.Rules {
+			rt := &a.Trace.Rules[i]
+			if rt.RuleID != sc.RuleID {
+				continue
+			}
+			for j := range rt.Actions {
+				if rt.Actions[j].Index == sc.ActionIndex {
+					rt.Actions[j].Result, rt.Actions[j].Reason = rules.ResultPending, ReasonNoScheduler
+				}
+			}
+		}
+	}
+}
+
 // addMembership adds or refreshes a membership; a refresh keeps the later
 // of the old and new expiry (finding 23).
 func addMembership(st *schemas.CustomerState, id string, at time.Time, exp *time.Time) {

@@ -119,3 +119,16 @@ func TestPerCustomerCapHoldsAcrossEvents(t *testing.T) {
 		t.Fatalf("balance = %d the next day, want 130", st.Points.Balance)
 	}
 }
+
+func TestTriggerActionsShowPendingWithoutScheduler(t *testing.T) {
+	set := []*rules.Rule{rule(t, "remind", t0, `{"name":"remind","eventType":"action",
+		"criteria":[{"type":"everyEvent"}],"actions":[{"type":"createTrigger","triggerId":"t1"}]}`)}
+	res := Apply(nil, action("a"), Input{Now: t0, Rules: set})
+	if len(res.Schedules) != 1 {
+		t.Fatalf("schedules = %+v, want the trigger", res.Schedules)
+	}
+	act := res.Trace.Rules[0].Actions[0]
+	if act.Result != rules.ResultPending || act.Reason != ReasonNoScheduler {
+		t.Fatalf("trigger action traced as %+v, want pending for lack of a scheduler", act)
+	}
+}
