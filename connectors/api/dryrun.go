@@ -224,6 +224,9 @@ func newDryRunAnswer(ev *schemas.Event, st *schemas.CustomerState, res customer.
 			TriggerID: sc.TriggerID,
 		})
 	}
+	for _, c := range res.Caused {
+		a.CausedEvents = append(a.CausedEvents, c.Event.EventID)
+	}
 	// A basket: its outcomes and potential points, as POST /events/baskets
 	// would answer them.
 	if res.Outcome == customer.Evaluated && res.Basket != nil {

@@ -184,10 +184,10 @@ func (s *Server) produceAndWait(ctx context.Context, ev *schemas.Event) (rep sch
 	s.recent.add(ev.TenantID, ev.EventID, ev.CustomerID, ev.ReceivedAt)
 	deadline := time.Now().Add(replyWait)
 	rep, ok = s.cfg.Replies.wait(ctx, corr, ch, replyWait)
-	// A refused spend changed no balance (and an unknown customer stays
-	// unknown): there is nothing to wait for.
-	if ok && rep.Status != statusRefused {
-		s.awaitVisible(ctx, ev, deadline)
+	if ok {
+		// A refused spend changed no balance (and an unknown customer stays
+		// unknown): only its status is to be waited for.
+		s.awaitVisible(ctx, ev, deadline, rep.Status == statusRefused)
 	}
 	return rep, ok, nil
 }
@@ -197,7 +197,7 @@ func (s *Server) produceAndWait(ctx context.Context, ev *schemas.Event) (rep sch
 // change and the status leave the processor together, but each view reads
 // its own topic: an answer must not let the client read from before the
 // event.
-func (s *Server) awaitVisible(ctx context.Context, ev *schemas.Event, deadline time.Time) {
+func (s *Server) awaitVisible(ctx context.Context, ev *schemas.Event, deadline time.Time, statusOnly bool) {
 	if s.cfg.Customers == nil {
 		return
 	}
@@ -209,6 +209,7 @@ func (s *Server) awaitVisible(ctx context.Context, ev *schemas.Event, deadline t
 			return
 		}
 		_, seen := customer.Seen(st, ev.EventID)
+		seen = seen || statusOnly
 		if seen && s.cfg.Statuses != nil {
 			status, err := s.cfg.Statuses.Status(ev.TenantID, ev.EventID)
 			if err != nil {

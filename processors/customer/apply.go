@@ -122,6 +122,9 @@ type Result struct {
 	Deliveries []rules.Delivery
 	// Schedules are the triggers the rules asked to schedule.
 	Schedules []rules.Schedule
+	// Caused are the system Points events the event's entries made, in the
+	// order they were assessed, each with its own entries and trace.
+	Caused []Caused
 	// Basket is the answer to a basket; set only when Outcome is
 	// Evaluated.
 	Basket *BasketResult
@@ -245,6 +248,14 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 		trace.Rules = a.Trace.Rules
 		res.Deliveries, res.Schedules = a.Deliveries, a.Schedules
 	}
+
+	// The system Points events of the entries, assessed inline after the
+	// event's own rules (finding 13), so that "assessed" covers them too.
+	caused, more, deliveries, schedules := assessCaused(next, ev, in, entries)
+	entries = append(entries, more...)
+	res.Caused = caused
+	res.Deliveries = append(res.Deliveries, deliveries...)
+	res.Schedules = append(res.Schedules, schedules...)
 
 	remember(next, rec)
 	next.RecentEntries = appendCapped(next.RecentEntries, entries, RecentEntries)
@@ -522,11 +533,17 @@ func Seen(st *schemas.CustomerState, eventID string) (status string, ok bool) {
 	return p.Status, ok
 }
 
+// entriesOf returns the recent entries an event made, including those of
+// the system events it caused inline: each entry's system event has an id
+// derived from the entry's, and entries are kept in the order they were
+// made, so a cause always comes before its effects.
 func entriesOf(st *schemas.CustomerState, eventID string) []schemas.LedgerEntry {
 	var out []schemas.LedgerEntry
+	mine := map[string]bool{eventID: true}
 	for _, e := range st.RecentEntries {
-		if e.EventID == eventID {
+		if mine[e.EventID] {
 			out = append(out, e)
+			mine[uuid.NewSHA1(systemEventNamespace, []byte(e.EntryID)).String()] = true
 		}
 	}
 	return out

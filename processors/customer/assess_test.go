@@ -132,3 +132,71 @@ func TestTriggerActionsShowPendingWithoutScheduler(t *testing.T) {
 		t.Fatalf("trigger action traced as %+v, want pending for lack of a scheduler", act)
 	}
 }
+
+// TestSystemPointsEventsAreAssessedInline follows finding 13: every ledger
+// entry makes a system Points event, assessed inline against Points rules,
+// and the chain stops at rules that caused it and at depth 3.
+func TestSystemPointsEventsAreAssessedInline(t *testing.T) {
+	econ := economy(t, "1", "")
+	bigEarn := rule(t, "big-earn", t0, `{"name":"Big earner","eventType":"points",
+		"criteria":[{"type":"nameSpace","op":"equals","value":"Points.Earn"},{"type":"quantity","op":"gte","value":100}],
+		"actions":[{"type":"awardPoints","points":10}]}`)
+	echo := rule(t, "echo", t0.Add(time.Second), `{"name":"Every points event","eventType":"points",
+		"criteria":[{"type":"everyEvent"}],"actions":[{"type":"awardPoints","points":1}]}`)
+	echo2 := rule(t, "echo2", t0.Add(2*time.Second), `{"name":"Every points event too","eventType":"points",
+		"criteria":[{"type":"everyEvent"}],"actions":[{"type":"awardPoints","points":1}]}`)
+
+	tests := []struct {
+		name    string
+		set     []*rules.Rule
+		balance int64
+		caused  int
+	}{
+		// base 120 → Points.Earn 120 (depth 1) → +10 → Points.Earn 10 (depth 2), which does not qualify.
+		{name: "a rule on system earn events", set: []*rules.Rule{bigEarn}, balance: 130, caused: 2},
+		// base 120 → event (d1) → echo +1 → event (d2): echo caused it, so it is skipped.
+		{name: "a rule never fires on an event it caused", set: []*rules.Rule{echo}, balance: 121, caused: 2},
+		// d1: echo +1, echo2 +1; d2 (from echo): echo2 +1; d2 (from echo2): echo +1;
+		// d3 events are recorded but not assessed.
+		{name: "the chain stops at depth 3", set: []*rules.Rule{echo, echo2}, balance: 124, caused: 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Apply(nil, order("o1", big.NewRat(120, 1), "Order.Web"),
+				Input{Economy: econ, Now: t0, Rules: tt.set})
+			checkInvariant(t, res.State)
+			if res.State.Points.Balance != tt.balance || len(res.Caused) != tt.caused {
+				t.Fatalf("balance %d with %d caused events, want %d and %d", res.State.Points.Balance,
+					len(res.Caused), tt.balance, tt.caused)
+			}
+			for _, c := range res.Caused {
+				if c.Event.Origin != schemas.OriginSystem || c.Event.Depth < 1 || c.Event.Depth > rules.MaxDepth ||
+					c.Event.Points == nil || c.Event.NameSpace != "Points.Earn" {
+					t.Fatalf("caused event %+v", c.Event)
+				}
+			}
+		})
+	}
+
+	// The same event again gives the same caused events: their ids derive
+	// from the entries'.
+	a := Apply(nil, order("o1", big.NewRat(120, 1), "Order.Web"), Input{Economy: econ, Now: t0, Rules: []*rules.Rule{bigEarn}})
+	b := Apply(nil, order("o1", big.NewRat(120, 1), "Order.Web"),
+		Input{Economy: econ, Now: t0.Add(time.Hour), Rules: []*rules.Rule{bigEarn}})
+	if a.Caused[0].Event.EventID != b.Caused[0].Event.EventID {
+		t.Fatal("system event ids are not deterministic")
+	}
+}
+
+func TestRedeliveryReemitsEntriesOfCausedEvents(t *testing.T) {
+	econ := economy(t, "1", "")
+	bigEarn := rule(t, "big-earn", t0, `{"name":"Big earner","eventType":"points",
+		"criteria":[{"type":"quantity","op":"gte","value":100}],"actions":[{"type":"awardPoints","points":10}]}`)
+	in := Input{Partition: 1, Offset: 5, Economy: econ, Now: t0, Rules: []*rules.Rule{bigEarn}}
+	first := Apply(nil, order("o1", big.NewRat(120, 1), "Order.Web"), in)
+	again := Apply(first.State, order("o1", big.NewRat(120, 1), "Order.Web"), in)
+	if again.Outcome != Redelivered || len(again.Entries) != 2 || len(first.Entries) != 2 ||
+		again.Entries[1].EntryID != first.Entries[1].EntryID {
+		t.Fatalf("redelivery re-emitted %d entries, want the base entry and the caused event's award", len(again.Entries))
+	}
+}

@@ -33,6 +33,10 @@ const (
 	HeaderReplyTo = "tallymarks-reply-to"
 	// HeaderCorrelationID identifies the waiting request within its instance.
 	HeaderCorrelationID = "tallymarks-correlation-id"
+	// HeaderInline marks a system event that was assessed inline with its
+	// cause and is on the events topic only to be recorded: the processor
+	// skips it.
+	HeaderInline = "tallymarks-inline"
 )
 
 // configWait bounds how long an event waits for the configuration it was
@@ -82,6 +86,9 @@ func New(cfg Config) (*Processor, error) {
 		goka.Output(goka.Stream(cfg.Topics.Replies()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.EventStatus()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.Deliveries()), new(codec.Bytes)),
+		// System events assessed inline are recorded on the events topic,
+		// marked with HeaderInline so that consume skips them.
+		goka.Output(goka.Stream(cfg.Topics.Events()), new(codec.Bytes)),
 	)
 	opts := append(topics.ProcessorOptions(cfg.Goka, cfg.Storage),
 		goka.WithLogger(topics.GokaLogger{Log: cfg.Log}))
@@ -107,6 +114,9 @@ func (p *Processor) Run(ctx context.Context) error {
 // bytes and decoding happens here, so that a record that cannot be decoded
 // goes to the dead-letter topic instead of stopping the partition.
 func (p *Processor) consume(ctx goka.Context, msg any) {
+	if _, inline := ctx.Headers()[HeaderInline]; inline {
+		return
+	}
 	raw, _ := msg.([]byte)
 	ev, err := p.decode(ctx, raw)
 	if err != nil {
@@ -166,8 +176,29 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 			req := deliveryRequest(ev, res, d, in.Now)
 			p.emit(ctx, p.cfg.Topics.Deliveries(), schemas.DeliverySchema, &req)
 		}
+		for _, c := range res.Caused {
+			p.emitCaused(ctx, c, res)
+		}
 		p.emitStatus(ctx, ev, res)
 	}
+}
+
+// emitCaused records a system event assessed inline: on the events topic,
+// marked so that no processor assesses it again, and its status.
+func (p *Processor) emitCaused(ctx goka.Context, c Caused, parent Result) {
+	b, err := p.cfg.Codec.Encode(schemas.EventSchema, &c.Event)
+	if err != nil {
+		ctx.Fail(fmt.Errorf("encoding system event: %w", err))
+	}
+	ctx.Emit(goka.Stream(p.cfg.Topics.Events()), ctx.Key(), b,
+		goka.WithCtxEmitHeaders(goka.Headers{HeaderInline: []byte("1")}))
+	res := Result{
+		Record:  schemas.ProcessedEvent{Status: StatusAssessed},
+		Entries: c.Entries,
+		Trace:   c.Trace,
+		State:   parent.State,
+	}
+	p.emitStatus(ctx, &c.Event, res)
 }
 
 // emitBasket emits what an evaluated basket causes: its webhook deliveries
@@ -214,11 +245,19 @@ func (p *Processor) emitStatus(ctx goka.Context, ev *schemas.Event, res Result) 
 		CausedEventIDs: []string{},
 		Trace:          string(trace),
 	}
+	// Entries of the events this one caused belong to those events.
 	for _, e := range res.Entries {
-		st.LedgerEntryIDs = append(st.LedgerEntryIDs, e.EntryID)
+		if e.EventID == ev.EventID {
+			st.LedgerEntryIDs = append(st.LedgerEntryIDs, e.EntryID)
+		}
 	}
 	for _, e := range res.Errors {
 		st.ErrorEventIDs = append(st.ErrorEventIDs, e.EventID)
+	}
+	for _, c := range res.Caused {
+		if c.Event.CausedBy != nil && *c.Event.CausedBy == ev.EventID {
+			st.CausedEventIDs = append(st.CausedEventIDs, c.Event.EventID)
+		}
 	}
 	b, err := p.cfg.Codec.Encode(schemas.EventStatusSchema, &st)
 	if err != nil {
