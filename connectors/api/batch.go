@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -133,17 +134,11 @@ func (s *Server) batchEvent(raw json.RawMessage, i int, p principal, now time.Ti
 
 // slotOf returns the type of the one asynchronous slot req carries.
 func slotOf(req *eventRequest) (schemas.EventType, bool) {
-	set := []bool{req.Action != nil, req.Order != nil, req.Transaction != nil, req.Transfer != nil, req.Points != nil}
-	found, n := schemas.EventType(""), 0
-	for i, isSet := range set {
-		if isSet {
-			found, n = asyncTypes[i], n+1
-		}
+	set := req.setSlots()
+	if len(set) != 1 || !slices.Contains(asyncTypes, set[0]) {
+		return "", false
 	}
-	if req.Redemption != nil || req.Basket != nil {
-		n++
-	}
-	return found, n == 1
+	return set[0], true
 }
 
 func prefixed(prefix string, errs []FieldError) []FieldError {

@@ -152,29 +152,8 @@ func (d *dryRun) readEvent(body []byte, p principal) (*schemas.Event, error) {
 }
 
 // dryRunSlot returns the type of the one payload slot set.
-//
-// Limitation: baskets are refused. customer.Apply does not yet return
-// basket outcomes and potential points, and POST /events/baskets already
-// evaluates a basket without side effects (Active rules only).
 func (v *validator) dryRunSlot(req *eventRequest) schemas.EventType {
-	slots := []struct {
-		typ schemas.EventType
-		set bool
-	}{
-		{schemas.TypeAction, req.Action != nil},
-		{schemas.TypeOrder, req.Order != nil},
-		{schemas.TypeTransaction, req.Transaction != nil},
-		{schemas.TypeTransfer, req.Transfer != nil},
-		{schemas.TypePoints, req.Points != nil},
-		{schemas.TypeRedemption, req.Redemption != nil},
-		{schemas.TypeBasket, req.Basket != nil},
-	}
-	var set []schemas.EventType
-	for _, s := range slots {
-		if s.set {
-			set = append(set, s.typ)
-		}
-	}
+	set := req.setSlots()
 	if len(set) != 1 {
 		v.add("/event", "must have exactly one payload: action, order, transaction, transfer, "+
 			"points, redemption or basket", nil)

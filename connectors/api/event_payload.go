@@ -11,7 +11,8 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 // payload checks that exactly the slot of the endpoint's type is set and
 // converts it.
-func (v *validator) payload(req *eventRequest, want schemas.EventType, ev *schemas.Event) {
+// setSlots returns the payload slots req carries, in slot order.
+func (req *eventRequest) setSlots() []schemas.EventType {
 	slots := []struct {
 		typ schemas.EventType
 		set bool
@@ -24,14 +25,23 @@ func (v *validator) payload(req *eventRequest, want schemas.EventType, ev *schem
 		{schemas.TypeRedemption, req.Redemption != nil},
 		{schemas.TypeBasket, req.Basket != nil},
 	}
-	wantSet := false
+	var out []schemas.EventType
 	for _, s := range slots {
-		switch {
-		case s.set && s.typ == want:
-			wantSet = true
-		case s.set:
-			v.add("/"+string(s.typ), "must be absent: this endpoint takes "+string(want)+" events", nil)
+		if s.set {
+			out = append(out, s.typ)
 		}
+	}
+	return out
+}
+
+func (v *validator) payload(req *eventRequest, want schemas.EventType, ev *schemas.Event) {
+	wantSet := false
+	for _, typ := range req.setSlots() {
+		if typ == want {
+			wantSet = true
+			continue
+		}
+		v.add("/"+string(typ), "must be absent: this endpoint takes "+string(want)+" events", nil)
 	}
 	if !wantSet {
 		v.add("/"+string(want), "is required", nil)
