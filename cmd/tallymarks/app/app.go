@@ -30,7 +30,7 @@ type App struct {
 	cfg     *Config
 	log     *slog.Logger
 	names   topics.Names
-	codec   schemas.Codec
+	codec   *registry.Serde
 	catalog *catalog.Catalog
 	// httpAddr receives the API's bound address once it listens.
 	httpAddr chan string
@@ -143,7 +143,7 @@ func (a *App) gokaOptions(role string) topics.GokaOptions {
 func (a *App) runAPI(ctx context.Context) error {
 	log := a.log.With("component", "api")
 	view, err := goka.NewView(a.cfg.Brokers, goka.Table(a.names.CustomerTable()),
-		customer.StateCodec{Codec: a.codec},
+		a.codec.Codec(schemas.CustomerStateSchema, func() any { return new(schemas.CustomerState) }),
 		append(topics.ViewOptions(a.gokaOptions("api"), storage.MemoryBuilder()),
 			goka.WithViewLogger(topics.GokaLogger{Log: log}))...)
 	if err != nil {
@@ -156,7 +156,7 @@ func (a *App) runAPI(ctx context.Context) error {
 	}
 	defer producer.Close()
 	statusView, err := goka.NewView(a.cfg.Brokers, goka.Table(a.names.EventStatus()),
-		statusCodec{a.codec},
+		a.codec.Codec(schemas.EventStatusSchema, func() any { return new(schemas.EventStatus) }),
 		append(topics.ViewOptions(a.gokaOptions("api"), storage.MemoryBuilder()),
 			goka.WithViewLogger(topics.GokaLogger{Log: log}))...)
 	if err != nil {
@@ -239,21 +239,6 @@ func (v statusReader) Status(tenantID, eventID string) (*schemas.EventStatus, er
 }
 
 func (v statusReader) Recovered() bool { return v.view.Recovered() }
-
-// statusCodec is the goka codec of the event-status table.
-type statusCodec struct{ codec schemas.Codec }
-
-func (c statusCodec) Encode(v any) ([]byte, error) {
-	return c.codec.Encode(schemas.EventStatusSchema, v)
-}
-
-func (c statusCodec) Decode(b []byte) (any, error) {
-	st := new(schemas.EventStatus)
-	if err := c.codec.Decode(b, schemas.EventStatusSchema, st); err != nil {
-		return nil, fmt.Errorf("decoding event status: %w", err)
-	}
-	return st, nil
-}
 
 // Serve runs the configured roles against the configured Kafka and schema
 // registry until ctx ends.
