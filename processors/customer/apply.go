@@ -163,66 +163,26 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	if ev.Basket != nil {
 		return evaluateBasket(st, ev, in)
 	}
-
-	if st != nil {
-		if seen, ok := findProcessed(st, ev.EventID); ok {
-			if seen.Partition == in.Partition && seen.Offset == in.Offset {
-				res := Result{Outcome: Redelivered, State: st, Entries: entriesOf(st, ev.EventID), Record: seen}
-				if seen.Code != nil {
-					res.Refused = *seen.Code
-					res.Errors = []schemas.Event{refusalEvent(ev, *seen.Code, in.Now)}
-				}
-				return res
-			}
-			return Result{Outcome: Duplicate, State: st, Record: seen}
-		}
+	if res, seen := alreadyProcessed(st, ev, in); seen {
+		return res
 	}
-
 	// A spend is checked before anything changes: refused, it is only
 	// remembered, so that a resubmission gets the same refusal.
 	if code := refusal(st, ev); code != "" {
-		res := Result{Outcome: Processed, Refused: code, Errors: []schemas.Event{refusalEvent(ev, code, in.Now)},
-			Trace: Trace{Rules: []rules.RuleTrace{}}}
-		res.Record = processed(ev, in, StatusRefused)
-		res.Record.Code = &code
-		if st != nil {
-			res.State = clone(st, ev)
-			res.Record.BalanceBefore = st.Points.Balance
-			res.Record.BalanceAfter = st.Points.Balance
-			remember(res.State, res.Record)
-		}
-		return res
+		return refuse(st, ev, in, code)
+	}
+	if in.Location == nil {
+		in.Location = time.UTC
 	}
 
+	// Steps 3 and 4: count the event, then its own points.
 	next := clone(st, ev)
 	before := next.Points.Balance
-	loc := in.Location
-	if loc == nil {
-		loc = time.UTC
-	}
 	typ, _ := ev.Type()
 	peakBefore := (&subject{st: next}).counter(typ).MaxSum
-	count(next, ev, loc)
-
-	var entries []schemas.LedgerEntry
-	trace := Trace{Rules: []rules.RuleTrace{}}
-	base, why := basePointsWhy(ev, in.Economy)
-	trace.Economy = EconomyTrace{BasePoints: base, Reason: why}
-	if in.Economy != nil {
-		trace.Economy.ID = in.Economy.ID
-	}
-	if base > 0 {
-		entries = append(entries, earn(next, ev, in, base, schemas.SourceBase))
-	}
-	if ev.Points != nil && ev.Points.Quantity > 0 {
-		entries = append(entries, earn(next, ev, in, ev.Points.Quantity, schemas.SourcePoints))
-	}
-	if ev.Points != nil && ev.Points.Quantity < 0 {
-		entries = append(entries, spend(next, ev, in, -ev.Points.Quantity, schemas.SourcePoints))
-	}
-	if ev.Redemption != nil {
-		entries = append(entries, spend(next, ev, in, ev.Redemption.Quantity, schemas.SourceRedemption))
-	}
+	count(next, ev, in.Location)
+	entries, economy := ownPoints(next, ev, in)
+	trace := Trace{Economy: economy, Rules: []rules.RuleTrace{}}
 
 	// The balance after the event's own points, before its rules: a
 	// redemption's pendingBalance.
@@ -237,8 +197,8 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 			Customer: &subject{st: next, balanceBefore: before, typ: typ,
 				peakBefore: peakBefore, active: in.SegmentActive},
 			Usage:         usage{st: next},
-			Location:      loc,
-			BasePoints:    base,
+			Location:      in.Location,
+			BasePoints:    economy.BasePoints,
 			CausalChain:   in.CausalChain,
 			SegmentActive: in.SegmentActive,
 			DryRun:        in.DryRun,
@@ -261,6 +221,70 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	next.RecentEntries = appendCapped(next.RecentEntries, entries, RecentEntries)
 	res.Entries, res.Trace = entries, trace
 	return res
+}
+
+// alreadyProcessed answers an event found in st's dedup window: from the
+// same partition and offset it is a redelivery, whose outputs are made
+// again with their original ids; otherwise a duplicate, which changes
+// nothing.
+func alreadyProcessed(st *schemas.CustomerState, ev *schemas.Event, in Input) (Result, bool) {
+	if st == nil {
+		return Result{}, false
+	}
+	seen, ok := findProcessed(st, ev.EventID)
+	if !ok {
+		return Result{}, false
+	}
+	if seen.Partition != in.Partition || seen.Offset != in.Offset {
+		return Result{Outcome: Duplicate, State: st, Record: seen}, true
+	}
+	res := Result{Outcome: Redelivered, State: st, Entries: entriesOf(st, ev.EventID), Record: seen}
+	if seen.Code != nil {
+		res.Refused = *seen.Code
+		res.Errors = []schemas.Event{refusalEvent(ev, *seen.Code, in.Now)}
+	}
+	return res, true
+}
+
+// refuse records a refused spend: the dedup window keeps it with its code
+// (an unknown customer is not created), and an Error.Assessment event
+// reports it.
+func refuse(st *schemas.CustomerState, ev *schemas.Event, in Input, code string) Result {
+	res := Result{Outcome: Processed, Refused: code, Errors: []schemas.Event{refusalEvent(ev, code, in.Now)},
+		Trace: Trace{Rules: []rules.RuleTrace{}}}
+	res.Record = processed(ev, in, StatusRefused)
+	res.Record.Code = &code
+	if st != nil {
+		res.State = clone(st, ev)
+		res.Record.BalanceBefore = st.Points.Balance
+		res.Record.BalanceAfter = st.Points.Balance
+		remember(res.State, res.Record)
+	}
+	return res
+}
+
+// ownPoints applies the points of the event itself (step 4): the economy's
+// base points, a Points event's quantity, a redemption's spend. It returns
+// their entries and the economy's part of the trace.
+func ownPoints(st *schemas.CustomerState, ev *schemas.Event, in Input) ([]schemas.LedgerEntry, EconomyTrace) {
+	var entries []schemas.LedgerEntry
+	base, why := basePointsWhy(ev, in.Economy)
+	economy := EconomyTrace{BasePoints: base, Reason: why}
+	if in.Economy != nil {
+		economy.ID = in.Economy.ID
+	}
+	if base > 0 {
+		entries = append(entries, earn(st, ev, in, base, schemas.SourceBase))
+	}
+	switch {
+	case ev.Points != nil && ev.Points.Quantity > 0:
+		entries = append(entries, earn(st, ev, in, ev.Points.Quantity, schemas.SourcePoints))
+	case ev.Points != nil && ev.Points.Quantity < 0:
+		entries = append(entries, spend(st, ev, in, -ev.Points.Quantity, schemas.SourcePoints))
+	case ev.Redemption != nil:
+		entries = append(entries, spend(st, ev, in, ev.Redemption.Quantity, schemas.SourceRedemption))
+	}
+	return entries, economy
 }
 
 func processed(ev *schemas.Event, in Input, status string) schemas.ProcessedEvent {
