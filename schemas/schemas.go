@@ -31,6 +31,9 @@ const (
 	ConfigRecordSchema  Name = "config_record"
 	ReplySchema         Name = "reply"
 	EventStatusSchema   Name = "event_status"
+	BudgetRequestSchema Name = "budget_request"
+	BudgetGrantSchema   Name = "budget_grant"
+	BudgetStateSchema   Name = "budget_state"
 )
 
 // Files lists the schemas in dependency order: each may use named types of
@@ -40,10 +43,13 @@ var Files = []Name{
 	LedgerEntrySchema,
 	DeliverySchema,
 	CustomerSchema,
+	EventStatusSchema,
 	CustomerStateSchema,
 	ConfigRecordSchema,
 	ReplySchema,
-	EventStatusSchema,
+	BudgetRequestSchema,
+	BudgetGrantSchema,
+	BudgetStateSchema,
 }
 
 var (
@@ -93,18 +99,34 @@ func ParseAll(src func(Name) (string, error)) (map[Name]avro.Schema, error) {
 	return ParseSet(Files, src)
 }
 
-// ParseSet parses the named schemas, in the given order, into one fresh
-// cache, reading each text through src. The compatibility test uses it to
-// parse released sets, which lack the schemas added since.
+// ParseSet parses the named schemas, in the given order, reading each text
+// through src; each may use named types of those before it. The
+// compatibility test uses it to parse released sets, which lack the schemas
+// added since.
+//
+// Each schema gets a cache of its own, filled by parsing the schemas before
+// it again. hamba's parser rewrites shared named types in place, turning a
+// definition into a bare reference when another schema happens to reach
+// that type first: parsed into one shared cache, customer_state made
+// event's marshalled JSON lose the definition of Attribute.
 func ParseSet(names []Name, src func(Name) (string, error)) (map[Name]avro.Schema, error) {
-	cache := &avro.SchemaCache{}
-	out := make(map[Name]avro.Schema, len(names))
-	for _, n := range names {
+	texts := make([]string, len(names))
+	for i, n := range names {
 		text, err := src(n)
 		if err != nil {
 			return nil, err
 		}
-		s, err := avro.ParseWithCache(text, "", cache)
+		texts[i] = text
+	}
+	out := make(map[Name]avro.Schema, len(names))
+	for i, n := range names {
+		cache := &avro.SchemaCache{}
+		for j := range i {
+			if _, err := avro.ParseWithCache(texts[j], "", cache); err != nil {
+				return nil, fmt.Errorf("parsing schema %s: %w", names[j], err)
+			}
+		}
+		s, err := avro.ParseWithCache(texts[i], "", cache)
 		if err != nil {
 			return nil, fmt.Errorf("parsing schema %s: %w", n, err)
 		}

@@ -264,6 +264,31 @@ type CustomerState struct {
 	Windows       []NameSpaceWindow `avro:"windows"`
 	Segments      []Membership      `avro:"segments"`
 	CapUsage      []CapUsage        `avro:"capUsage"`
+	// Pending lists the events whose budgeted awards wait for the budget
+	// keeper, oldest first.
+	Pending []PendingAssessment `avro:"pending"`
+}
+
+// PendingAssessment is an event waiting for budget grants. Status is what
+// GET /events/{eventId} shows meanwhile; it becomes assessed once every
+// request is settled.
+type PendingAssessment struct {
+	Status        EventStatus     `avro:"status"`
+	CausalChain   []string        `avro:"causalChain"`
+	ReplyTo       string          `avro:"replyTo"`
+	CorrelationID string          `avro:"correlationId"`
+	Requests      []PendingBudget `avro:"requests"`
+}
+
+// PendingBudget is one unsettled budget request of a pending event.
+type PendingBudget struct {
+	RequestID   string `avro:"requestId"`
+	RuleID      string `avro:"ruleId"`
+	RuleVersion int    `avro:"ruleVersion"`
+	ActionIndex int    `avro:"actionIndex"`
+	Budget      int64  `avro:"budget"`
+	Points      int64  `avro:"points"`
+	CapKey      string `avro:"capKey"`
 }
 
 // TypeCounter counts a customer's client events of one type and sums their
@@ -377,4 +402,53 @@ type EventStatus struct {
 	ErrorEventIDs  []string  `avro:"errorEventIds"`
 	CausedEventIDs []string  `avro:"causedEventIds"`
 	Trace          string    `avro:"trace"`
+}
+
+// BudgetRequest asks the budget keeper for points (budget_request.avsc).
+type BudgetRequest struct {
+	RequestID   string    `avro:"requestId"`
+	TenantID    string    `avro:"tenantId"`
+	CustomerID  string    `avro:"customerId"`
+	EventID     string    `avro:"eventId"`
+	RuleID      string    `avro:"ruleId"`
+	RuleVersion int       `avro:"ruleVersion"`
+	ActionIndex int       `avro:"actionIndex"`
+	Budget      int64     `avro:"budget"`
+	Points      int64     `avro:"points"`
+	RequestedAt time.Time `avro:"requestedAt"`
+}
+
+// BudgetGrant is the budget keeper's answer (budget_grant.avsc).
+type BudgetGrant struct {
+	RequestID   string    `avro:"requestId"`
+	TenantID    string    `avro:"tenantId"`
+	CustomerID  string    `avro:"customerId"`
+	EventID     string    `avro:"eventId"`
+	RuleID      string    `avro:"ruleId"`
+	RuleVersion int       `avro:"ruleVersion"`
+	ActionIndex int       `avro:"actionIndex"`
+	Requested   int64     `avro:"requested"`
+	Granted     int64     `avro:"granted"`
+	Budget      int64     `avro:"budget"`
+	Used        int64     `avro:"used"`
+	GrantedAt   time.Time `avro:"grantedAt"`
+}
+
+// BudgetState is the budget keeper's value for one rule
+// (budget_state.avsc).
+type BudgetState struct {
+	Used   []BudgetUse   `avro:"used"`
+	Recent []RecentGrant `avro:"recent"`
+}
+
+// BudgetUse is the points granted under one action's budget.
+type BudgetUse struct {
+	ActionIndex int   `avro:"actionIndex"`
+	Points      int64 `avro:"points"`
+}
+
+// RecentGrant remembers what one request was granted.
+type RecentGrant struct {
+	RequestID string `avro:"requestId"`
+	Granted   int64  `avro:"granted"`
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -42,7 +41,7 @@ const ruleDoc = `{
 		"description": "All must hold: objects named by type, with their parameters beside it (docs/rules.md).",
 		"items": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}},
 	"actions": {"type": "array", "minItems": 1, "maxItems": 50,
-		"description": "Run in order when the rule matches (docs/rules.md). The budget cap is refused (400).",
+		"description": "Run in order when the rule matches (docs/rules.md).",
 		"items": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}},
 	"validFrom": {"type": "string", "nullable": true,
 		"description": "A date YYYY-MM-DD (a local day of the tenant's zone) or an RFC 3339 time with offset."},
@@ -51,17 +50,6 @@ const ruleDoc = `{
 	"priority": {"type": "integer", "minimum": -1000000, "maximum": 1000000},
 	"exclusive": {"type": "boolean"}
 }`
-
-// budgetUnsupported is the message of a refused budget cap.
-//
-// Limitation: rule-wide budgets need one counter shared by every customer
-// of a rule, and customers live on every partition. The customer processor
-// keeps only per-customer counters, so a budget it accepted would not hold
-// (SPEC-DECISIONS finding 27); until the budget keeper exists the Admin
-// API refuses it rather than store a cap that is not enforced.
-const budgetUnsupported = "budget is not supported yet: a rule-wide budget needs a counter " +
-	"shared by all customers, which TallyMarks does not keep yet; use maxPerEvent or " +
-	"maxPerCustomerPerPeriod"
 
 func ruleKind() *adminKind {
 	return &adminKind{
@@ -78,7 +66,7 @@ func ruleKind() *adminKind {
 
 // decodeRule validates a rule document with rules.DecodeRule, in the
 // tenant's zone, which decides bare validFrom and validTo dates. Its
-// errors map one to one onto the API's; a budget cap is refused besides.
+// errors map one to one onto the API's.
 // The server fields a GET answer carries are accepted and ignored, except
 // status, which the machinery checks.
 func decodeRule(in *decodeInput) (*decoded, []FieldError) {
@@ -87,7 +75,6 @@ func decodeRule(in *decodeInput) (*decoded, []FieldError) {
 	for _, e := range ruleErrs {
 		errs = append(errs, FieldError{Message: e.Message, Param: e.Param, Value: e.Value})
 	}
-	errs = mergeFieldErrors(errs, budgetErrors(in.doc))
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -130,35 +117,6 @@ func newRuleBody(r *rules.Rule) (ruleBody, error) {
 		}
 	}
 	return b, nil
-}
-
-// budgetErrors names every action of doc that sets a budget. It reads doc
-// leniently, since rules.DecodeRule reports what is malformed.
-func budgetErrors(doc []byte) []FieldError {
-	var top struct {
-		Actions []json.RawMessage `json:"actions"`
-	}
-	if json.Unmarshal(doc, &top) != nil {
-		return nil
-	}
-	var errs []FieldError
-	for i, raw := range top.Actions {
-		var action map[string]json.RawMessage
-		if json.Unmarshal(raw, &action) != nil {
-			continue
-		}
-		v, ok := action["budget"]
-		if !ok || string(bytes.TrimSpace(v)) == "null" {
-			continue
-		}
-		fe := FieldError{Message: budgetUnsupported, Param: "/actions/" + itoa(i) + "/budget"}
-		var n json.Number
-		if json.Unmarshal(v, &n) == nil {
-			fe.Value = n
-		}
-		errs = append(errs, fe)
-	}
-	return errs
 }
 
 // documentStatus returns the status a rule document asks for, nil when it

@@ -110,6 +110,17 @@ func (d *dryRun) serve(w http.ResponseWriter, r *http.Request, p principal) erro
 		SegmentExpiry: customer.SegmentExpiryLookup(cfg.Catalog, p.tenantID, loc),
 		Economy:       customer.DryRunEconomy(cfg.Catalog, p.tenantID, ev.CreatedAt),
 	}
+	if cfg.Budgets != nil {
+		// Budgets are checked against what the keeper has granted; a read
+		// that fails counts the budget as unused, like a new rule's.
+		in.BudgetUsed = func(ruleID string, actionIndex int) int64 {
+			used, err := cfg.Budgets.Used(p.tenantID, ruleID, actionIndex)
+			if err != nil {
+				cfg.Log.Warn("reading budget for a dry run", "rule", ruleID, "err", err)
+			}
+			return used
+		}
+	}
 	res := customer.Apply(customer.WithoutEvent(st, ev.EventID), ev, in)
 
 	writeJSON(w, http.StatusOK, newDryRunAnswer(ev, st, res))

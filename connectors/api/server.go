@@ -29,6 +29,12 @@ type CustomerReader interface {
 	Recovered() bool
 }
 
+// BudgetReader reads the budget keeper's table.
+type BudgetReader interface {
+	// Used returns the points granted under a rule action's budget.
+	Used(tenantID, ruleID string, actionIndex int) (int64, error)
+}
+
 // Config holds a Server's dependencies.
 type Config struct {
 	Catalog   *catalog.Catalog
@@ -41,7 +47,10 @@ type Config struct {
 	Replies *Replies
 	// Statuses reads the event-status table for GET /events/{eventId}.
 	Statuses StatusReader
-	Log      *slog.Logger
+	// Budgets reads what rules' budgets have used, for dry runs; nil reads
+	// every budget as unused.
+	Budgets BudgetReader
+	Log     *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// ProduceTimeout bounds how long an event waits for Kafka's

@@ -64,6 +64,13 @@ type Input struct {
 	SegmentExpiry func(segmentID string, addedAt, joined time.Time) *time.Time
 	// CausalChain lists the rules upstream of the event (self-causation).
 	CausalChain []string
+	// DeferBudget sends budgeted awards to the budget keeper instead of
+	// awarding them (strict budgets, see budget.go); the processor sets
+	// it. Ignored in dry runs.
+	DeferBudget bool
+	// BudgetUsed returns what an action's budget has used over all
+	// customers, which dry runs check budgets against; nil reads 0.
+	BudgetUsed func(ruleID string, actionIndex int) int64
 	// DryRun assesses Test rules too, lets segments that are not Active be
 	// added, and evaluates caps without consuming them (finding 24). The
 	// caller discards the resulting state: a dry run changes nothing.
@@ -128,6 +135,10 @@ type Result struct {
 	// Basket is the answer to a basket; set only when Outcome is
 	// Evaluated.
 	Basket *BasketResult
+	// Requests are the budget requests to send to the budget keeper: those
+	// of the event and its system events, or for a Redelivered event every
+	// request still pending, which the keeper answers once.
+	Requests []schemas.BudgetRequest
 }
 
 // Trace explains how an event was assessed. It is kept with the event's
@@ -191,22 +202,25 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 
 	// Step 5: the rules, on the state the steps before left.
 	res := Result{Outcome: Processed, State: next, Record: rec}
+	var requests []rules.BudgetRequest
 	if len(in.Rules) > 0 {
 		a := rules.Assess(in.Rules, rules.Subject{
 			Event: ev,
 			Customer: &subject{st: next, balanceBefore: before, typ: typ,
 				peakBefore: peakBefore, active: in.SegmentActive},
-			Usage:         usage{st: next},
+			Usage:         usage{st: next, budget: in.BudgetUsed},
 			Location:      in.Location,
 			BasePoints:    economy.BasePoints,
 			CausalChain:   in.CausalChain,
 			SegmentActive: in.SegmentActive,
 			DryRun:        in.DryRun,
+			DeferBudget:   in.DeferBudget,
 		})
 		entries = append(entries, applyAssessment(next, ev, in, a)...)
 		markUnscheduled(a)
 		trace.Rules = a.Trace.Rules
 		res.Deliveries, res.Schedules = a.Deliveries, a.Schedules
+		requests = a.BudgetRequests
 	}
 
 	// The system Points events of the entries, assessed inline after the
@@ -217,9 +231,20 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	res.Deliveries = append(res.Deliveries, deliveries...)
 	res.Schedules = append(res.Schedules, schedules...)
 
-	remember(next, rec)
-	next.RecentEntries = appendCapped(next.RecentEntries, entries, RecentEntries)
 	res.Entries, res.Trace = entries, trace
+	if len(requests) > 0 {
+		res.Record.Status = StatusAccepted
+		addPending(next, StatusOf(ev, res, in.Now), in.CausalChain, requests)
+	}
+	pending := pendCaused(next, caused, in.Now)
+	if len(requests) > 0 {
+		pending = append([]string{ev.EventID}, pending...)
+	}
+	if len(pending) > 0 {
+		res.Requests = BudgetRequests(next, in.Now, pending...)
+	}
+	remember(next, res.Record)
+	next.RecentEntries = appendCapped(next.RecentEntries, entries, RecentEntries)
 	return res
 }
 
@@ -238,7 +263,8 @@ func alreadyProcessed(st *schemas.CustomerState, ev *schemas.Event, in Input) (R
 	if seen.Partition != in.Partition || seen.Offset != in.Offset {
 		return Result{Outcome: Duplicate, State: st, Record: seen}, true
 	}
-	res := Result{Outcome: Redelivered, State: st, Entries: entriesOf(st, ev.EventID), Record: seen}
+	res := Result{Outcome: Redelivered, State: st, Entries: entriesOf(st, ev.EventID), Record: seen,
+		Requests: BudgetRequests(st, in.Now)}
 	if seen.Code != nil {
 		res.Refused = *seen.Code
 		res.Errors = []schemas.Event{refusalEvent(ev, *seen.Code, in.Now)}
@@ -523,6 +549,7 @@ func clone(st *schemas.CustomerState, ev *schemas.Event) *schemas.CustomerState 
 			Windows:       []schemas.NameSpaceWindow{},
 			Segments:      []schemas.Membership{},
 			CapUsage:      []schemas.CapUsage{},
+			Pending:       []schemas.PendingAssessment{},
 		}
 	}
 	// Each list gets room for what one event adds, so that appending does
@@ -535,6 +562,7 @@ func clone(st *schemas.CustomerState, ev *schemas.Event) *schemas.CustomerState 
 	next.Windows = append([]schemas.NameSpaceWindow(nil), st.Windows...)
 	next.Segments = append([]schemas.Membership(nil), st.Segments...)
 	next.CapUsage = append([]schemas.CapUsage(nil), st.CapUsage...)
+	next.Pending = append([]schemas.PendingAssessment(nil), st.Pending...)
 	return &next
 }
 

@@ -91,11 +91,20 @@ func (s *subject) counter(t schemas.EventType) schemas.TypeCounter {
 	return schemas.TypeCounter{Type: string(t), Sum: new(big.Rat), MaxSum: new(big.Rat)}
 }
 
-// usage reads per-customer cap counters from the state. Budgets are
-// counted over all customers and are not kept here.
-type usage struct{ st *schemas.CustomerState }
+// usage reads per-customer cap counters from the state, and budgets, which
+// are counted over all customers, through budget (nil reads 0).
+type usage struct {
+	st     *schemas.CustomerState
+	budget func(ruleID string, actionIndex int) int64
+}
 
 func (u usage) Used(k rules.CapKey) int64 {
+	if k.Scope == rules.ScopeBudget {
+		if u.budget == nil {
+			return 0
+		}
+		return u.budget(k.RuleID, k.ActionIndex)
+	}
 	if k.Scope != rules.ScopeCustomer {
 		return 0
 	}
@@ -114,11 +123,7 @@ func (u usage) Used(k rules.CapKey) int64 {
 func applyAssessment(st *schemas.CustomerState, ev *schemas.Event, in Input, a rules.Assessment) []schemas.LedgerEntry {
 	var entries []schemas.LedgerEntry
 	for _, aw := range a.Awards {
-		e := newEntry(ev, in, schemas.EntryEarn, schemas.SourceRule, aw.Points)
-		e.EntryID = entryID(ev.TenantID, ev.EventID, schemas.SourceRule, aw.RuleID, aw.ActionIndex, 0)
-		ruleID, version, index := aw.RuleID, aw.RuleVersion, aw.ActionIndex
-		e.RuleID, e.RuleVersion, e.ActionIndex = &ruleID, &version, &index
-		entries = append(entries, earnEntry(st, in, e))
+		entries = append(entries, ruleEarn(st, ev, in, aw))
 	}
 	for _, c := range a.Segments {
 		if c.Remove {
@@ -137,6 +142,17 @@ func applyAssessment(st *schemas.CustomerState, ev *schemas.Event, in Input, a r
 		}
 	}
 	return entries
+}
+
+// ruleEarn applies a rule's award to st as an earn entry with the rule's
+// id, version and action index, and returns it. Its id derives from the
+// event, rule and action, whether the award needed a budget grant or not.
+func ruleEarn(st *schemas.CustomerState, ev *schemas.Event, in Input, aw rules.Award) schemas.LedgerEntry {
+	e := newEntry(ev, in, schemas.EntryEarn, schemas.SourceRule, aw.Points)
+	e.EntryID = entryID(ev.TenantID, ev.EventID, schemas.SourceRule, aw.RuleID, aw.ActionIndex, 0)
+	ruleID, version, index := aw.RuleID, aw.RuleVersion, aw.ActionIndex
+	e.RuleID, e.RuleVersion, e.ActionIndex = &ruleID, &version, &index
+	return earnEntry(st, in, e)
 }
 
 // ReasonNoScheduler is the trace reason of a createTrigger action while

@@ -79,6 +79,7 @@ func New(cfg Config) (*Processor, error) {
 	p := &Processor{cfg: cfg, rules: newRuleSet(cfg.Catalog, cfg.Log)}
 	graph := goka.DefineGroup(cfg.Topics.CustomerGroup(),
 		goka.Input(goka.Stream(cfg.Topics.Events()), new(codec.Bytes), p.consume),
+		goka.Input(goka.Stream(cfg.Topics.BudgetGrants()), new(codec.Bytes), p.settle),
 		goka.Persist(StateCodec{Codec: cfg.Codec}),
 		goka.Output(goka.Stream(cfg.Topics.Ledger()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.EventsDLQ()), new(codec.Bytes)),
@@ -86,6 +87,7 @@ func New(cfg Config) (*Processor, error) {
 		goka.Output(goka.Stream(cfg.Topics.Replies()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.EventStatus()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.Deliveries()), new(codec.Bytes)),
+		goka.Output(goka.Stream(cfg.Topics.BudgetRequests()), new(codec.Bytes)),
 		// System events assessed inline are recorded on the events topic,
 		// marked with HeaderInline so that consume skips them.
 		goka.Output(goka.Stream(cfg.Topics.Events()), new(codec.Bytes)),
@@ -118,8 +120,8 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 		return
 	}
 	raw, _ := msg.([]byte)
-	ev, err := p.decode(ctx, raw)
-	if err != nil {
+	ev := new(schemas.Event)
+	if err := p.decode(ctx, raw, schemas.EventSchema, ev); err != nil {
 		p.deadLetter(ctx, raw, fmt.Sprintf("undecodable: %v", err))
 		return
 	}
@@ -134,23 +136,20 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 	}
 	p.awaitConfig(ctx)
 
-	var st *schemas.CustomerState
-	if v, ok := ctx.Value().(*schemas.CustomerState); ok {
-		st = v
-	}
-	loc := p.location(tenant.TimeZone)
-	in := Input{
-		Partition: ctx.Partition(), Offset: ctx.Offset(), Now: time.Now(), Location: loc,
-		Rules:         p.rules.rules(ev.TenantID, loc),
-		SegmentActive: segmentActive(p.cfg.Catalog, ev.TenantID),
-		SegmentExpiry: segmentExpiry(p.cfg.Catalog, ev.TenantID, loc),
-	}
-	if e, ok := p.cfg.Catalog.EconomyAt(ev.TenantID, ev.CreatedAt); ok {
-		in.Economy = &e
-	}
+	in := p.input(ev, tenant)
+	in.Partition, in.Offset = ctx.Partition(), ctx.Offset()
+	res := Apply(state(ctx), ev, in)
 
-	res := Apply(st, ev, in)
-	defer p.reply(ctx, ev, res)
+	// An event waiting for budget grants is answered when its last grant
+	// is settled: whoever waits is noted with it.
+	waits := res.Record.Status == StatusAccepted && res.Outcome != Duplicate
+	to, corr := replyHeaders(ctx)
+	if waits && res.Outcome == Processed && to != "" {
+		SetReplyTo(res.State, ev.EventID, to, corr)
+	}
+	if !waits {
+		defer p.reply(ctx, to, corr, ev, res.Record, res.Outcome == Duplicate, res.Basket)
+	}
 	switch res.Outcome {
 	case Duplicate:
 		p.cfg.Log.Debug("duplicate event ignored", "event_id", ev.EventID, "key", ctx.Key())
@@ -171,6 +170,7 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 	for _, e := range res.Errors {
 		p.emit(ctx, p.cfg.Topics.Errors(), schemas.EventSchema, &e)
 	}
+	p.emitRequests(ctx, res.Requests)
 	if res.Outcome == Processed {
 		for _, d := range res.Deliveries {
 			req := deliveryRequest(ev, res, d, in.Now)
@@ -179,7 +179,86 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 		for _, c := range res.Caused {
 			p.emitCaused(ctx, c, res)
 		}
-		p.emitStatus(ctx, ev, res)
+		p.emitStatus(ctx, StatusOf(ev, res, in.Now))
+	}
+}
+
+// settle handles one record of the budget-grants topic: the budget keeper's
+// answer to a budgeted award (see budget.go). A grant that cannot be
+// decoded is logged and dropped: the keeper wrote it, so it is a bug, and
+// the event it answers stays accepted rather than stop the partition.
+func (p *Processor) settle(ctx goka.Context, msg any) {
+	raw, _ := msg.([]byte)
+	g := new(schemas.BudgetGrant)
+	if err := p.decode(ctx, raw, schemas.BudgetGrantSchema, g); err != nil {
+		p.cfg.Log.Error("budget grant dropped: undecodable", "key", ctx.Key(),
+			"partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
+		return
+	}
+	st := state(ctx)
+	ev, ok := PendingEvent(st, g.EventID)
+	if !ok {
+		ev = &schemas.Event{TenantID: g.TenantID, CustomerID: g.CustomerID, EventID: g.EventID}
+	}
+	tenant, _ := p.cfg.Catalog.Tenant(g.TenantID)
+	in := p.input(ev, tenant)
+	res := Settle(st, g, in)
+	if res.State != nil {
+		ctx.SetValue(res.State)
+	}
+	for _, e := range res.Entries {
+		p.emit(ctx, p.cfg.Topics.Ledger(), schemas.LedgerEntrySchema, &e)
+	}
+	if res.State == nil {
+		return
+	}
+	p.emitRequests(ctx, res.Requests)
+	parent := Result{State: res.State, Record: res.Record}
+	for _, d := range res.Deliveries {
+		req := deliveryRequest(ev, parent, d, in.Now)
+		p.emit(ctx, p.cfg.Topics.Deliveries(), schemas.DeliverySchema, &req)
+	}
+	for _, c := range res.Caused {
+		p.emitCaused(ctx, c, parent)
+	}
+	p.emitStatus(ctx, *res.Status)
+	if res.Done {
+		p.reply(ctx, res.ReplyTo, res.CorrelationID, ev, res.Record, false, nil)
+	}
+}
+
+// input builds what Apply and Settle need besides the state and the
+// event: the tenant's rules, zone, segment lookups and the economy in
+// force at the event's createdAt.
+func (p *Processor) input(ev *schemas.Event, tenant catalog.Tenant) Input {
+	loc := p.location(tenant.TimeZone)
+	in := Input{
+		Now: time.Now(), Location: loc, DeferBudget: true,
+		Rules:         p.rules.rules(ev.TenantID, loc),
+		SegmentActive: segmentActive(p.cfg.Catalog, ev.TenantID),
+		SegmentExpiry: segmentExpiry(p.cfg.Catalog, ev.TenantID, loc),
+	}
+	if e, ok := p.cfg.Catalog.EconomyAt(ev.TenantID, ev.CreatedAt); ok {
+		in.Economy = &e
+	}
+	return in
+}
+
+// state returns the customer state of the record's key, nil for none.
+func state(ctx goka.Context) *schemas.CustomerState {
+	st, _ := ctx.Value().(*schemas.CustomerState)
+	return st
+}
+
+// emitRequests sends budget requests to the budget keeper, keyed by
+// tenant and rule.
+func (p *Processor) emitRequests(ctx goka.Context, reqs []schemas.BudgetRequest) {
+	for _, r := range reqs {
+		b, err := p.cfg.Codec.Encode(schemas.BudgetRequestSchema, &r)
+		if err != nil {
+			ctx.Fail(fmt.Errorf("encoding budget request: %w", err))
+		}
+		ctx.Emit(goka.Stream(p.cfg.Topics.BudgetRequests()), topics.BudgetKey(r.TenantID, r.RuleID), b)
 	}
 }
 
@@ -193,12 +272,12 @@ func (p *Processor) emitCaused(ctx goka.Context, c Caused, parent Result) {
 	ctx.Emit(goka.Stream(p.cfg.Topics.Events()), ctx.Key(), b,
 		goka.WithCtxEmitHeaders(goka.Headers{HeaderInline: []byte("1")}))
 	res := Result{
-		Record:  schemas.ProcessedEvent{Status: StatusAssessed},
+		Record:  schemas.ProcessedEvent{Status: c.Status()},
 		Entries: c.Entries,
 		Trace:   c.Trace,
 		State:   parent.State,
 	}
-	p.emitStatus(ctx, &c.Event, res)
+	p.emitStatus(ctx, StatusOf(&c.Event, res, time.Now()))
 }
 
 // emitBasket emits what an evaluated basket causes: its webhook deliveries
@@ -219,60 +298,40 @@ func (p *Processor) emitBasket(ctx goka.Context, ev *schemas.Event, res Result, 
 			"event_id", ev.EventID, "key", ctx.Key())
 		return
 	}
-	p.emitStatus(ctx, ev, res)
+	p.emitStatus(ctx, StatusOf(ev, res, now))
 }
 
-// emitStatus records what became of ev for GET /events/{eventId}.
+// emitStatus records what became of an event for GET /events/{eventId}.
 //
 // Limitation: a redelivered event does not re-emit its status, because the
 // trace is not kept in the customer state; if the process died between
 // writing the state and the status, the event's status stays unknown.
-func (p *Processor) emitStatus(ctx goka.Context, ev *schemas.Event, res Result) {
-	trace, err := json.Marshal(res.Trace)
-	if err != nil {
-		ctx.Fail(fmt.Errorf("encoding trace: %w", err))
-	}
-	st := schemas.EventStatus{
-		TenantID:       ev.TenantID,
-		EventID:        ev.EventID,
-		CustomerID:     ev.CustomerID,
-		Status:         res.Record.Status,
-		Code:           res.Record.Code,
-		Event:          *ev,
-		AssessedAt:     time.Now().UTC().Truncate(time.Millisecond),
-		LedgerEntryIDs: []string{},
-		ErrorEventIDs:  []string{},
-		CausedEventIDs: []string{},
-		Trace:          string(trace),
-	}
-	// Entries of the events this one caused belong to those events.
-	for _, e := range res.Entries {
-		if e.EventID == ev.EventID {
-			st.LedgerEntryIDs = append(st.LedgerEntryIDs, e.EntryID)
-		}
-	}
-	for _, e := range res.Errors {
-		st.ErrorEventIDs = append(st.ErrorEventIDs, e.EventID)
-	}
-	for _, c := range res.Caused {
-		if c.Event.CausedBy != nil && *c.Event.CausedBy == ev.EventID {
-			st.CausedEventIDs = append(st.CausedEventIDs, c.Event.EventID)
-		}
-	}
+func (p *Processor) emitStatus(ctx goka.Context, st schemas.EventStatus) {
 	b, err := p.cfg.Codec.Encode(schemas.EventStatusSchema, &st)
 	if err != nil {
 		ctx.Fail(fmt.Errorf("encoding event status: %w", err))
 	}
-	ctx.Emit(goka.Stream(p.cfg.Topics.EventStatus()), topics.EventKey(ev.TenantID, ev.EventID), b)
+	ctx.Emit(goka.Stream(p.cfg.Topics.EventStatus()), topics.EventKey(st.TenantID, st.EventID), b)
 }
 
-// reply answers the API instance waiting for ev's outcome, if one is: the
-// record carries its instance and correlation ids. A duplicate is answered
-// with the original outcome, a basket with its BasketResult as JSON.
-func (p *Processor) reply(ctx goka.Context, ev *schemas.Event, res Result) {
+// replyHeaders returns the API instance and correlation id waiting for the
+// record's outcome, empty when nobody waits.
+func replyHeaders(ctx goka.Context) (to, corr string) {
 	h := ctx.Headers()
-	to, corr := string(h[HeaderReplyTo]), string(h[HeaderCorrelationID])
+	to, corr = string(h[HeaderReplyTo]), string(h[HeaderCorrelationID])
 	if to == "" || corr == "" {
+		return "", ""
+	}
+	return to, corr
+}
+
+// reply answers the API instance waiting for ev's outcome, if one is. A
+// duplicate is answered with the original outcome, a basket with its
+// BasketResult as JSON.
+func (p *Processor) reply(ctx goka.Context, to, corr string, ev *schemas.Event, rec schemas.ProcessedEvent,
+	existing bool, basket *BasketResult,
+) {
+	if to == "" {
 		return
 	}
 	r := schemas.Reply{
@@ -280,14 +339,14 @@ func (p *Processor) reply(ctx goka.Context, ev *schemas.Event, res Result) {
 		EventID:         ev.EventID,
 		TenantID:        ev.TenantID,
 		CustomerID:      ev.CustomerID,
-		Status:          res.Record.Status,
-		Code:            res.Record.Code,
-		IsExisting:      res.Outcome == Duplicate,
-		PreviousBalance: res.Record.BalanceBefore,
-		Balance:         res.Record.BalanceAfter,
+		Status:          rec.Status,
+		Code:            rec.Code,
+		IsExisting:      existing,
+		PreviousBalance: rec.BalanceBefore,
+		Balance:         rec.BalanceAfter,
 	}
-	if res.Basket != nil {
-		result, err := json.Marshal(res.Basket)
+	if basket != nil {
+		result, err := json.Marshal(basket)
 		if err != nil {
 			ctx.Fail(fmt.Errorf("encoding basket result: %w", err))
 		}
@@ -311,26 +370,11 @@ func (p *Processor) emit(ctx goka.Context, topic string, n schemas.Name, v any) 
 	ctx.Emit(goka.Stream(topic), ctx.Key(), b)
 }
 
-// decode decodes an event, retrying with backoff while the error is
-// passing. It gives up only when the processor stops, which fails the
-// callback so that the record is not committed.
-func (p *Processor) decode(ctx goka.Context, raw []byte) (*schemas.Event, error) {
-	wait := 100 * time.Millisecond
-	for {
-		ev := new(schemas.Event)
-		err := p.cfg.Codec.Decode(raw, schemas.EventSchema, ev)
-		if err == nil || p.cfg.Retryable == nil || !p.cfg.Retryable(err) {
-			return ev, err
-		}
-		p.cfg.Log.Warn("decoding event failed, retrying", "key", ctx.Key(),
-			"partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Context().Done():
-			ctx.Fail(fmt.Errorf("decoding event at offset %d: %w", ctx.Offset(), err))
-		}
-		wait = min(2*wait, 10*time.Second)
-	}
+// decode decodes a record into v, retrying while the error is passing
+// (Config.Retryable).
+func (p *Processor) decode(ctx goka.Context, raw []byte, n schemas.Name, v any) error {
+	dec := func(raw []byte, v any) error { return p.cfg.Codec.Decode(raw, n, v) }
+	return topics.DecodeRetrying(ctx, p.cfg.Log, raw, v, dec, p.cfg.Retryable)
 }
 
 // location returns the named zone, or UTC when it cannot be loaded; the

@@ -29,6 +29,34 @@ type Caused struct {
 	Event   schemas.Event
 	Entries []schemas.LedgerEntry // what its own rules awarded
 	Trace   Trace
+	// Chain is the event's causal chain, for the loop guard.
+	Chain []string
+	// Requests are its rules' budgeted awards, waiting for the keeper.
+	Requests []rules.BudgetRequest
+}
+
+// Status returns the caused event's status: assessed, or accepted while
+// budget grants are pending.
+func (c Caused) Status() string {
+	if len(c.Requests) > 0 {
+		return StatusAccepted
+	}
+	return StatusAssessed
+}
+
+// pendCaused records the caused events that wait for budget grants as
+// pending and returns their ids.
+func pendCaused(st *schemas.CustomerState, caused []Caused, now time.Time) []string {
+	var ids []string
+	for _, c := range caused {
+		if len(c.Requests) == 0 {
+			continue
+		}
+		res := Result{Record: schemas.ProcessedEvent{Status: StatusAccepted}, Entries: c.Entries, Trace: c.Trace}
+		addPending(st, StatusOf(&c.Event, res, now), c.Chain, c.Requests)
+		ids = append(ids, c.Event.EventID)
+	}
+	return ids
 }
 
 // pointsEventFor returns the system Points event of entry, caused by ev. It
@@ -90,19 +118,21 @@ func assessCaused(st *schemas.CustomerState, ev *schemas.Event, in Input, entrie
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
-		c := Caused{Event: p.event, Trace: Trace{Rules: []rules.RuleTrace{}}}
+		c := Caused{Event: p.event, Trace: Trace{Rules: []rules.RuleTrace{}}, Chain: p.chain}
 		if len(in.Rules) > 0 {
 			before := st.Points.Balance - p.event.Points.Quantity
 			a := rules.Assess(in.Rules, rules.Subject{
 				Event: &c.Event,
 				Customer: &subject{st: st, balanceBefore: before, typ: schemas.TypePoints,
 					active: in.SegmentActive},
-				Usage:         usage{st: st},
+				Usage:         usage{st: st, budget: in.BudgetUsed},
 				Location:      in.Location,
 				CausalChain:   p.chain,
 				SegmentActive: in.SegmentActive,
 				DryRun:        in.DryRun,
+				DeferBudget:   in.DeferBudget,
 			})
+			c.Requests = a.BudgetRequests
 			c.Entries = applyAssessment(st, &c.Event, in, a)
 			markUnscheduled(a)
 			c.Trace.Rules = a.Trace.Rules

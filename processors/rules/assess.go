@@ -102,10 +102,9 @@ type Subject struct {
 	// strict budgets). Ignored in dry runs and for baskets, which never
 	// consume.
 	//
-	// Limitation: the per-customer allowance of a deferred award is used
-	// for the points requested, not those later granted; a grant below the
-	// request leaves the difference unused for that period unless the
-	// processor gives it back when the grant arrives.
+	// The per-customer allowance of a deferred award is used for the points
+	// requested; the processor gives back what the keeper does not grant
+	// (BudgetRequest.CustomerCap).
 	DeferBudget bool
 	// SegmentActive reports whether a segment is Active; adding to one
 	// that is not is skipped in real runs (finding 23). Nil: all are.

@@ -45,10 +45,14 @@ func (a *assessor) capped(r *Rule, i int, act *Action, raw int64) grant {
 	if act.Budget > 0 {
 		key := CapKey{Scope: ScopeBudget, RuleID: r.ID, ActionIndex: i}
 		if a.consume && a.s.DeferBudget {
-			a.out.BudgetRequests = append(a.out.BudgetRequests, BudgetRequest{
+			req := BudgetRequest{
 				RuleID: r.ID, RuleVersion: r.Version, ActionIndex: i,
 				Budget: act.Budget, Points: g.points,
-			})
+			}
+			if len(uses) > 0 {
+				req.CustomerCap = uses[0].Key.String()
+			}
+			a.out.BudgetRequests = append(a.out.BudgetRequests, req)
 			g.pending = true
 		} else {
 			if left := max(act.Budget-a.usage.Used(key), 0); g.points > left {

@@ -219,4 +219,8 @@ type BudgetRequest struct {
 	// Budget is the action's budget, so that the keeper needs no catalog.
 	Budget int64
 	Points int64
+	// CustomerCap is the per-customer cap counter (CapKey.String) that
+	// counted Points, "" for none: what the keeper does not grant goes back
+	// to it.
+	CustomerCap string
 }

@@ -110,3 +110,33 @@ func (l GokaLogger) Println(v ...any) { l.Log.Debug("goka", "detail", fmt.Sprint
 
 // Printf logs the formatted message at debug level.
 func (l GokaLogger) Printf(f string, v ...any) { l.Log.Debug("goka", "detail", fmt.Sprintf(f, v...)) }
+
+// Decoder decodes a record's value into v; schemas.Codec.Decode bound to
+// one schema.
+type Decoder func(raw []byte, v any) error
+
+// DecodeRetrying decodes a goka record with dec, retrying with backoff
+// while retryable (nil: never) calls the error passing, such as a schema
+// registry that does not answer: a good record must not be dropped or
+// dead-lettered for that. It gives up only when the processor stops,
+// failing the callback so that the record is not committed. Any other
+// error is returned at once.
+func DecodeRetrying(ctx goka.Context, log *slog.Logger, raw []byte, v any, dec Decoder,
+	retryable func(error) bool,
+) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := dec(raw, v)
+		if err == nil || retryable == nil || !retryable(err) {
+			return err
+		}
+		log.Warn("decoding record failed, retrying", "topic", ctx.Topic(), "key", ctx.Key(),
+			"partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Context().Done():
+			ctx.Fail(fmt.Errorf("decoding %s at offset %d: %w", ctx.Topic(), ctx.Offset(), err))
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
+}

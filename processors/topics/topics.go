@@ -56,6 +56,22 @@ func (n Names) EventStatus() string { return n.prefix + "event-status" }
 // Errors carries error events (Error.* namespaces), keyed by customer.
 func (n Names) Errors() string { return n.prefix + "errors" }
 
+// BudgetRequests carries budgeted awards to the budget keeper, keyed
+// <tenantId>/<ruleId>: one partition decides every request of a rule, in
+// the order they arrive.
+func (n Names) BudgetRequests() string { return n.prefix + "budget-requests" }
+
+// BudgetGrants carries the budget keeper's answers back to the customer
+// processor, keyed by customer and partitioned like the events topic.
+func (n Names) BudgetGrants() string { return n.prefix + "budget-grants" }
+
+// BudgetGroup is the goka group of the budget keeper; its table holds each
+// rule's used budget.
+func (n Names) BudgetGroup() goka.Group { return goka.Group(n.prefix + "budget") }
+
+// BudgetTable is the compacted changelog of the budget keeper.
+func (n Names) BudgetTable() string { return string(goka.GroupTable(n.BudgetGroup())) }
+
 // CustomerGroup is the goka group of the customer processor. goka names its
 // compacted state table "<group>-table".
 func (n Names) CustomerGroup() goka.Group { return goka.Group(n.prefix + "customer") }
@@ -72,6 +88,12 @@ func Key(tenantID, customerID string) string {
 // EventKey returns the key of an event's status: "<tenantId>/<eventId>".
 func EventKey(tenantID, eventID string) string {
 	return strings.ToLower(tenantID) + "/" + strings.ToLower(eventID)
+}
+
+// BudgetKey returns the key of a budget request: "<tenantId>/<ruleId>",
+// the tenant lowercase. Rule ids are case-sensitive.
+func BudgetKey(tenantID, ruleID string) string {
+	return strings.ToLower(tenantID) + "/" + ruleID
 }
 
 // SplitKey splits a customer key into its tenant and customer ids.
@@ -117,5 +139,8 @@ func (n Names) Specs(partitions int32) []Spec {
 		{Name: n.Replies(), Partitions: partitions, Retention: time.Hour},
 		{Name: n.EventStatus(), Partitions: partitions, Compacted: true, Retention: 7 * day},
 		{Name: n.CustomerTable(), Partitions: partitions, Compacted: true},
+		{Name: n.BudgetRequests(), Partitions: partitions, Retention: 7 * day},
+		{Name: n.BudgetGrants(), Partitions: partitions, Retention: 7 * day},
+		{Name: n.BudgetTable(), Partitions: partitions, Compacted: true},
 	}
 }

@@ -260,6 +260,21 @@ func customerState() *schemas.CustomerState {
 		CapUsage: []schemas.CapUsage{{
 			Key: "double-points-march/0/2026-03-14", Points: 40, PeriodEnd: at("2026-03-15T00:00:00Z"),
 		}},
+		Pending: []schemas.PendingAssessment{{
+			Status: schemas.EventStatus{
+				TenantID: tenantID, EventID: "3d5f7a9b-1c2e-4f60-8a1b-2c3d4e5f6a7b", CustomerID: customerID,
+				Status: "accepted", Event: *orderEvent(), AssessedAt: at("2026-03-14T09:26:55.12Z"),
+				LedgerEntryIDs: []string{"9f8e7d6c-5b4a-5392-8170-6f5e4d3c2b1a"},
+				ErrorEventIDs:  []string{}, CausedEventIDs: []string{},
+				Trace: `{"rules":[]}`,
+			},
+			CausalChain: []string{"welcome"},
+			ReplyTo:     "api-1", CorrelationID: "c-17",
+			Requests: []schemas.PendingBudget{{
+				RequestID: "5e1d2c3b-4a59-4687-a7b6-c5d4e3f2a1b0", RuleID: "launch-bonus", RuleVersion: 2,
+				ActionIndex: 1, Budget: 100000, Points: 50, CapKey: "launch-bonus/1/2026-03-14",
+			}},
+		}},
 	}
 }
 
@@ -273,5 +288,29 @@ func configRecord() *schemas.ConfigRecord {
 		CreatedAt: at("2026-02-20T10:00:00Z"),
 		ChangedAt: at("2026-02-28T16:45:00Z"),
 		Body:      `{"name":"Double points in March","priority":10}`,
+	}
+}
+
+func budgetRequest() *schemas.BudgetRequest {
+	return &schemas.BudgetRequest{
+		RequestID: "5e1d2c3b-4a59-4687-a7b6-c5d4e3f2a1b0", TenantID: tenantID, CustomerID: customerID,
+		EventID: "3d5f7a9b-1c2e-4f60-8a1b-2c3d4e5f6a7b", RuleID: "launch-bonus", RuleVersion: 2,
+		ActionIndex: 1, Budget: 100000, Points: 50, RequestedAt: at("2026-03-14T09:26:55.12Z"),
+	}
+}
+
+func budgetGrant() *schemas.BudgetGrant {
+	return &schemas.BudgetGrant{
+		RequestID: "5e1d2c3b-4a59-4687-a7b6-c5d4e3f2a1b0", TenantID: tenantID, CustomerID: customerID,
+		EventID: "3d5f7a9b-1c2e-4f60-8a1b-2c3d4e5f6a7b", RuleID: "launch-bonus", RuleVersion: 2,
+		ActionIndex: 1, Requested: 50, Granted: 20, Budget: 100000, Used: 100000,
+		GrantedAt: at("2026-03-14T09:26:55.2Z"),
+	}
+}
+
+func budgetState() *schemas.BudgetState {
+	return &schemas.BudgetState{
+		Used:   []schemas.BudgetUse{{ActionIndex: 1, Points: 100000}},
+		Recent: []schemas.RecentGrant{{RequestID: "5e1d2c3b-4a59-4687-a7b6-c5d4e3f2a1b0", Granted: 20}},
 	}
 }

@@ -54,6 +54,9 @@ func Subjects(n topics.Names) map[schemas.Name][]string {
 		schemas.ConfigRecordSchema:  {value(n.Config())},
 		schemas.ReplySchema:         {value(n.Replies())},
 		schemas.EventStatusSchema:   {value(n.EventStatus())},
+		schemas.BudgetRequestSchema: {value(n.BudgetRequests())},
+		schemas.BudgetGrantSchema:   {value(n.BudgetGrants())},
+		schemas.BudgetStateSchema:   {value(n.BudgetTable())},
 	}
 }
 

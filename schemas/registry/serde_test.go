@@ -178,6 +178,9 @@ func TestRoundTrip(t *testing.T) {
 		{"customer", schemas.CustomerSchema, customer(), newOf[schemas.Customer]},
 		{"customer state", schemas.CustomerStateSchema, customerState(), newOf[schemas.CustomerState]},
 		{"config record", schemas.ConfigRecordSchema, configRecord(), newOf[schemas.ConfigRecord]},
+		{"budget request", schemas.BudgetRequestSchema, budgetRequest(), newOf[schemas.BudgetRequest]},
+		{"budget grant", schemas.BudgetGrantSchema, budgetGrant(), newOf[schemas.BudgetGrant]},
+		{"budget state", schemas.BudgetStateSchema, budgetState(), newOf[schemas.BudgetState]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

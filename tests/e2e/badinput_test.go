@@ -174,6 +174,13 @@ func addKey(t *testing.T, s *stack, scope string) (id, secret string) {
 // eventRecords returns how many records the stack's events topic holds.
 func eventRecords(t *testing.T, s *stack) int64 {
 	t.Helper()
+	return topicEnd(t, s, topics.New(s.cfg.TopicPrefix).Events())
+}
+
+// topicEnd returns the sum of a topic's end offsets: how many records it
+// has had.
+func topicEnd(t *testing.T, s *stack, topic string) int64 {
+	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(s.brokers...))
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +188,6 @@ func eventRecords(t *testing.T, s *stack) int64 {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	topic := topics.New(s.cfg.TopicPrefix).Events()
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 	if err != nil {
 		t.Fatal(err)

@@ -8,10 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/tallymarks/tallymarks/cmd/tallymarks/app"
 	"github.com/tallymarks/tallymarks/processors/topics"
-	"github.com/tallymarks/tallymarks/schemas/registry"
-	"github.com/tallymarks/tallymarks/tests/testenv"
 )
 
 // TestDailyCapHoldsUnderLoadAndRestart sends 50 matching events for one
@@ -20,13 +17,7 @@ import (
 // restarts it. A rule awarding 7 points per event with a daily cap of 100
 // per customer must award exactly 100.
 func TestDailyCapHoldsUnderLoadAndRestart(t *testing.T) {
-	kafka := testenv.NewKafka(t)
-	reg, err := registry.NewLocal("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = reg.Close() })
-	s := startStack(t, stackOptions{roles: []string{app.RoleAPI}, brokers: kafka.Brokers, registry: reg.URL()})
+	s := startAPIStack(t)
 
 	s.must(http.StatusCreated, "POST", "/admin/rules", map[string]any{
 		"name": "Play bonus", "eventType": "action", "status": "Active",

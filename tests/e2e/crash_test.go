@@ -78,21 +78,27 @@ func startProcessor(t *testing.T, s *stack, extra ...string) *exec.Cmd {
 	return cmd
 }
 
-// TestProcessorKilledBeforeCommit kills the processor with SIGKILL after it
-// processed an order but before it committed the order's offset, then
-// restarts it. The order is redelivered; the customer must end with the
-// points of each order exactly once, and the ledger must hold one entry id
-// per award.
-func TestProcessorKilledBeforeCommit(t *testing.T) {
+// startAPIStack starts an API-only stack on a shared broker and a schema
+// registry of its own, for tests that run the processor as a child process
+// (startProcessor) and kill it.
+func startAPIStack(t *testing.T) *stack {
+	t.Helper()
 	kafka := testenv.NewKafka(t)
 	reg, err := registry.NewLocal("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = reg.Close() })
-	s := startStack(t, stackOptions{
-		roles: []string{app.RoleAPI}, brokers: kafka.Brokers, registry: reg.URL(),
-	})
+	return startStack(t, stackOptions{roles: []string{app.RoleAPI}, brokers: kafka.Brokers, registry: reg.URL()})
+}
+
+// TestProcessorKilledBeforeCommit kills the processor with SIGKILL after it
+// processed an order but before it committed the order's offset, then
+// restarts it. The order is redelivered; the customer must end with the
+// points of each order exactly once, and the ledger must hold one entry id
+// per award.
+func TestProcessorKilledBeforeCommit(t *testing.T) {
+	s := startAPIStack(t)
 	names := topics.New(s.cfg.TopicPrefix)
 	cust := uuid.NewString()
 

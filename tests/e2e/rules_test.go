@@ -292,8 +292,8 @@ func TestRulesDocsExamples(t *testing.T) {
 				map[string]any{"type": "awardPoints", "points": "5"}}}), 400, "invalid_request", "/actions/0/points"},
 			{"action not allowed for the event type", base(map[string]any{"actions": []any{
 				map[string]any{"type": "multiplyBasePoints", "factor": 2}}}), 400, "invalid_request", "/actions/0/type"},
-			{"budget", base(map[string]any{"actions": []any{
-				map[string]any{"type": "awardPoints", "points": 5, "budget": 100}}}), 400, "invalid_request",
+			{"budget below 1", base(map[string]any{"actions": []any{
+				map[string]any{"type": "awardPoints", "points": 5, "budget": 0}}}), 400, "invalid_request",
 				"/actions/0/budget"},
 			{"missing segment", base(map[string]any{"criteria": []any{
 				map[string]any{"type": "inSegment", "segmentId": uuid.NewString()}}}), 422, "unprocessable",

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tallymarks/tallymarks/connectors/api"
+	"github.com/tallymarks/tallymarks/processors/budget"
 	"github.com/tallymarks/tallymarks/processors/catalog"
 	"github.com/tallymarks/tallymarks/processors/customer"
 	"github.com/tallymarks/tallymarks/processors/topics"
@@ -103,7 +104,18 @@ func (a *App) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		roles = append(roles, proc.Run)
+		keeper, err := budget.New(budget.Config{
+			Brokers:   a.cfg.Brokers,
+			Topics:    a.names,
+			Codec:     a.codec,
+			Log:       a.log.With("component", "budget"),
+			Goka:      a.gokaOptions("budget"),
+			Retryable: registry.IsRetryable,
+		})
+		if err != nil {
+			return err
+		}
+		roles = append(roles, proc.Run, keeper.Run)
 	}
 	if a.cfg.Has(RoleAPI) {
 		roles = append(roles, a.runAPI)
@@ -162,6 +174,13 @@ func (a *App) runAPI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("creating event status view: %w", err)
 	}
+	budgetView, err := goka.NewView(a.cfg.Brokers, goka.Table(a.names.BudgetTable()),
+		budget.StateCodec{Codec: a.codec},
+		append(topics.ViewOptions(a.gokaOptions("api"), storage.MemoryBuilder()),
+			goka.WithViewLogger(topics.GokaLogger{Log: log}))...)
+	if err != nil {
+		return fmt.Errorf("creating budget view: %w", err)
+	}
 	replies, err := api.NewReplies(a.cfg.Brokers, a.names.Replies(), a.codec, log)
 	if err != nil {
 		return err
@@ -177,6 +196,7 @@ func (a *App) runAPI(ctx context.Context) error {
 			Customers: viewReader{view},
 			Replies:   replies,
 			Statuses:  statusReader{statusView},
+			Budgets:   budgetReader{budgetView},
 			Log:       log,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -192,6 +212,7 @@ func (a *App) runAPI(ctx context.Context) error {
 	g.Go(func() error { return view.Run(gctx) })
 	g.Go(func() error { return replies.Run(gctx) })
 	g.Go(func() error { return statusView.Run(gctx) })
+	g.Go(func() error { return budgetView.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serving http: %w", err)
@@ -256,4 +277,16 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level)) // validated by Config.Validate
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// budgetReader adapts a goka view of the budget table to api.BudgetReader.
+type budgetReader struct{ view *goka.View }
+
+func (v budgetReader) Used(tenantID, ruleID string, actionIndex int) (int64, error) {
+	val, err := v.view.Get(topics.BudgetKey(tenantID, ruleID))
+	if err != nil {
+		return 0, fmt.Errorf("reading budget of rule %s: %w", ruleID, err)
+	}
+	st, _ := val.(*schemas.BudgetState)
+	return budget.Used(st, actionIndex), nil
 }
