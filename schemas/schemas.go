@@ -31,6 +31,7 @@ const (
 	ConfigRecordSchema  Name = "config_record"
 	ReplySchema         Name = "reply"
 	EventStatusSchema   Name = "event_status"
+	AssessmentSchema    Name = "assessment"
 )
 
 // Files lists the schemas in dependency order: each may use named types of
@@ -44,6 +45,7 @@ var Files = []Name{
 	ConfigRecordSchema,
 	ReplySchema,
 	EventStatusSchema,
+	AssessmentSchema,
 }
 
 var (

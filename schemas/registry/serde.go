@@ -54,6 +54,7 @@ func Subjects(n topics.Names) map[schemas.Name][]string {
 		schemas.ConfigRecordSchema:  {value(n.Config())},
 		schemas.ReplySchema:         {value(n.Replies())},
 		schemas.EventStatusSchema:   {value(n.EventStatus())},
+		schemas.AssessmentSchema:    {value(n.Assessments())},
 	}
 }
 

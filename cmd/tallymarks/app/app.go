@@ -76,7 +76,11 @@ func (a *App) ensureTopics(ctx context.Context) error {
 		return fmt.Errorf("creating Kafka admin client: %w", err)
 	}
 	defer cl.Close()
-	specs := a.names.Specs(int32(a.cfg.Partitions))
+	var opts []topics.SpecOption
+	if a.cfg.AssessmentsRetention > 0 {
+		opts = append(opts, topics.AssessmentsRetention(a.cfg.AssessmentsRetention))
+	}
+	specs := a.names.Specs(int32(a.cfg.Partitions), opts...)
 	if err := topics.Ensure(ctx, kadm.NewClient(cl), specs, int16(a.cfg.Replication)); err != nil {
 		return fmt.Errorf("ensuring topics: %w", err)
 	}
