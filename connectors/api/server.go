@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tallymarks/tallymarks/connectors/api/openapi"
+	"github.com/tallymarks/tallymarks/connectors/replay"
 	"github.com/tallymarks/tallymarks/processors/catalog"
 	"github.com/tallymarks/tallymarks/processors/topics"
 	"github.com/tallymarks/tallymarks/schemas"
@@ -41,7 +42,10 @@ type Config struct {
 	Replies *Replies
 	// Statuses reads the event-status table for GET /events/{eventId}.
 	Statuses StatusReader
-	Log      *slog.Logger
+	// Backtests runs backtest jobs and reads their state; nil: the
+	// backtest routes answer 503.
+	Backtests *replay.Runner
+	Log       *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// ProduceTimeout bounds how long an event waits for Kafka's

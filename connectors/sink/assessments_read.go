@@ -21,7 +21,7 @@ type AssessmentReader struct {
 
 // OpenAssessmentReader connects to the ClickHouse server at addr (native
 // protocol) and reads the database of WithDatabase, default "tallymarks";
-// WithCredentials applies, the other options are ignored. It fails when
+// WithClickHouseAuth applies, the other options are ignored. It fails when
 // the server cannot be reached. Close releases the connection.
 func OpenAssessmentReader(ctx context.Context, addr string, opts ...Option) (*AssessmentReader, error) {
 	cfg := defaultConfig()

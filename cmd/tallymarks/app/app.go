@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tallymarks/tallymarks/connectors/api"
+	"github.com/tallymarks/tallymarks/connectors/replay"
 	"github.com/tallymarks/tallymarks/processors/catalog"
 	"github.com/tallymarks/tallymarks/processors/customer"
 	"github.com/tallymarks/tallymarks/processors/topics"
@@ -171,6 +172,9 @@ func (a *App) runAPI(ctx context.Context) error {
 		return err
 	}
 	defer replies.Close()
+	backtests := replay.NewRunner(replay.Config{
+		Store: a.catalog, Source: a.backtestSource(), Log: log.With("component", "backtest"),
+	})
 
 	srv := &http.Server{
 		Handler: api.New(api.Config{
@@ -181,6 +185,7 @@ func (a *App) runAPI(ctx context.Context) error {
 			Customers: viewReader{view},
 			Replies:   replies,
 			Statuses:  statusReader{statusView},
+			Backtests: backtests,
 			Log:       log,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -196,6 +201,7 @@ func (a *App) runAPI(ctx context.Context) error {
 	g.Go(func() error { return view.Run(gctx) })
 	g.Go(func() error { return replies.Run(gctx) })
 	g.Go(func() error { return statusView.Run(gctx) })
+	g.Go(func() error { return backtests.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serving http: %w", err)

@@ -55,6 +55,10 @@ type Config struct {
 	// it is created (--assessments-retention); default 400 days. Backtests
 	// that read Kafka find nothing older.
 	AssessmentsRetention time.Duration
+	// BacktestSource is where backtests read past events: "clickhouse",
+	// "kafka", or "auto" (the default): ClickHouse when ClickHouseAddr is
+	// set, Kafka's assessments topic otherwise (--backtest-source).
+	BacktestSource string
 	// CommitInterval is how often the processor commits consumed offsets;
 	// default 1 s.
 	CommitInterval time.Duration
@@ -100,6 +104,8 @@ func Parse(cmd string, args []string, getenv func(string) string) (*Config, erro
 	fs.StringVar(&retention, "assessments-retention",
 		env("ASSESSMENTS_RETENTION", topics.DefaultAssessmentsRetention.String()),
 		"retention of the assessments topic when created, e.g. 9600h")
+	fs.StringVar(&c.BacktestSource, "backtest-source", env("BACKTEST_SOURCE", "auto"),
+		"where backtests read past events: auto, clickhouse or kafka")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error")
 	if cmd == "dev" {
 		fs.StringVar(&c.TenantID, "tenant-id", env("TENANT_ID", ""), "demo tenant id (UUID); random when empty")
@@ -154,6 +160,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--roles: unknown role %q; this version runs %s",
 				r, strings.Join(knownRoles, ", ")))
 		}
+	}
+	switch c.BacktestSource {
+	case "", "auto", "kafka":
+	case "clickhouse":
+		if c.ClickHouseAddr == "" {
+			errs = append(errs, errors.New("--backtest-source: clickhouse needs --clickhouse-addr"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--backtest-source: %q is not auto, clickhouse or kafka", c.BacktestSource))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
