@@ -12,25 +12,18 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tallymarks/tallymarks/cmd/tallymarks/app"
+	"github.com/tallymarks/tallymarks/processors/backtest"
 	"github.com/tallymarks/tallymarks/tests/testenv"
 )
 
-// backtestResult is one rule's result in GET /admin/rules/backtest/{jobId}.
-type backtestResult struct {
-	RuleID           string           `json:"ruleId"`
-	Version          int              `json:"version"`
-	EventsConsidered int64            `json:"eventsConsidered"`
-	EventsMatched    int64            `json:"eventsMatched"`
-	CustomersMatched int64            `json:"customersMatched"`
-	Points           int64            `json:"points"`
-	Actions          map[string]int64 `json:"actions"`
-}
-
+// backtestJob is GET /admin/rules/backtest/{jobId}; the results are in the
+// evaluator's own type, whose JSON form the OpenAPI check holds to the
+// document.
 type backtestJob struct {
 	Status   string           `json:"status"`
 	Progress float64          `json:"progress"`
 	Source   string           `json:"source"`
-	Results  []backtestResult `json:"results"`
+	Results  []backtest.Result `json:"results"`
 	Error    string           `json:"error"`
 }
 
@@ -110,7 +103,7 @@ func backtestScenario(t *testing.T, s *stack, wantSource string) {
 		"criteria": []any{map[string]any{"type": "everyNthEvent", "n": 2}}, "actions": []any{award(100)},
 	}, nil).body["id"].(string)
 
-	want := []backtestResult{
+	want := []backtest.Result{
 		{RuleID: web, Version: 1, EventsConsidered: 5, EventsMatched: 3, CustomersMatched: 2, Points: 15,
 			Actions: map[string]int64{"awardPoints": 3}},
 		{RuleID: second, Version: 1, EventsConsidered: 5, EventsMatched: 2, CustomersMatched: 1, Points: 200,
