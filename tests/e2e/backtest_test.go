@@ -20,11 +20,11 @@ import (
 // evaluator's own type, whose JSON form the OpenAPI check holds to the
 // document.
 type backtestJob struct {
-	Status   string           `json:"status"`
-	Progress float64          `json:"progress"`
-	Source   string           `json:"source"`
+	Status   string            `json:"status"`
+	Progress float64           `json:"progress"`
+	Source   string            `json:"source"`
 	Results  []backtest.Result `json:"results"`
-	Error    string           `json:"error"`
+	Error    string            `json:"error"`
 }
 
 // backtest starts a backtest and waits until its job is no longer running.
