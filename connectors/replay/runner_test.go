@@ -3,7 +3,6 @@ package replay
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"math/big"
 	"sync"
@@ -88,11 +87,16 @@ func TestRunner(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &memStore{recs: map[string]schemas.ConfigRecord{}}
 			run := NewRunner(Config{Store: store, Source: tt.source, MaxKeys: tt.maxKeys,
-				Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+				Log: slog.New(slog.DiscardHandler)})
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error)
 			go func() { done <- run.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("Run() = %v after cancel, want nil", err)
+				}
+			}()
 
 			id, err := run.Start(ctx, tenant, []*rules.Rule{r}, from, from.Add(24*time.Hour))
 			if err != nil {
