@@ -203,7 +203,7 @@ func (r *Runner) finish(ctx context.Context, j *job, results []backtest.Result, 
 	switch {
 	case errors.Is(err, backtest.ErrTooLarge):
 		status, j.body.Error = StatusFailed, msgTooLarge
-	case ctx.Err() != nil || errors.Is(err, ErrBusy):
+	case err != nil && ctx.Err() != nil, errors.Is(err, ErrBusy):
 		status, j.body.Error = StatusFailed, msgStopped
 	case err != nil:
 		status, j.body.Error = StatusFailed, msgSource
