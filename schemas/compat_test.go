@@ -226,8 +226,10 @@ func TestCompatibilityCheckCatchesBreakage(t *testing.T) {
 		{
 			name:  "add a field without a default",
 			edits: map[schemas.Name]editTree{schemas.EventSchema: addField(`{"name":"channel","type":"string"}`)},
-			// event_status holds an Event, so it breaks with it.
-			want: []string{"event backward", "event_status backward", "customer_state backward"},
+			// event_status, customer_state and assessment hold an Event, so they
+			// break with it.
+			want: []string{"event backward", "event_status backward", "customer_state backward",
+				"assessment backward"},
 		},
 		{
 			name:  "remove a field with a default",
@@ -236,18 +238,18 @@ func TestCompatibilityCheckCatchesBreakage(t *testing.T) {
 		{
 			name:  "remove a field without a default",
 			edits: map[schemas.Name]editTree{schemas.EventSchema: removeField("nameSpace")},
-			want:  []string{"event forward", "event_status forward", "customer_state forward"},
+			want:  []string{"event forward", "event_status forward", "customer_state forward", "assessment forward"},
 		},
 		{
 			name:  "change a type",
 			edits: map[schemas.Name]editTree{schemas.EventSchema: setFieldType("depth", "string")},
 			want: []string{"event backward", "event forward", "event_status backward", "event_status forward",
-				"customer_state backward", "customer_state forward"},
+				"customer_state backward", "customer_state forward", "assessment backward", "assessment forward"},
 		},
 		{
 			name:  "widen int to long",
 			edits: map[schemas.Name]editTree{schemas.EventSchema: setFieldType("depth", "long")},
-			want:  []string{"event forward", "event_status forward", "customer_state forward"},
+			want:  []string{"event forward", "event_status forward", "customer_state forward", "assessment forward"},
 		},
 		{
 			name: "rename a record",

@@ -34,6 +34,7 @@ const (
 	BudgetRequestSchema Name = "budget_request"
 	BudgetGrantSchema   Name = "budget_grant"
 	BudgetStateSchema   Name = "budget_state"
+	AssessmentSchema    Name = "assessment"
 )
 
 // Files lists the schemas in dependency order: each may use named types of
@@ -50,6 +51,7 @@ var Files = []Name{
 	BudgetRequestSchema,
 	BudgetGrantSchema,
 	BudgetStateSchema,
+	AssessmentSchema,
 }
 
 var (

@@ -452,3 +452,32 @@ type RecentGrant struct {
 	RequestID string `avro:"requestId"`
 	Granted   int64  `avro:"granted"`
 }
+
+// Assessment is one assessed client event with the customer as the rules
+// saw it (assessment.avsc), for backtests.
+type Assessment struct {
+	TenantID   string           `avro:"tenantId"`
+	CustomerID string           `avro:"customerId"`
+	EventID    string           `avro:"eventId"`
+	Event      Event            `avro:"event"`
+	Snapshot   CustomerSnapshot `avro:"snapshot"`
+}
+
+// CustomerSnapshot is what the rules engine read of a customer for one
+// event: the event counted and its own points applied, no rule yet.
+type CustomerSnapshot struct {
+	TimeZone        string           `avro:"timeZone"`
+	BasePoints      int64            `avro:"basePoints"`
+	Counters        []TypeCounter    `avro:"counters"`
+	PeakBefore      *big.Rat         `avro:"peakBefore"`
+	Window          *NameSpaceWindow `avro:"window"`
+	Segments        []string         `avro:"segments"`
+	Level           *string          `avro:"level"`
+	Balance         int64            `avro:"balance"`
+	PreviousBalance int64            `avro:"previousBalance"`
+	LifetimeEarned  int64            `avro:"lifetimeEarned"`
+	EmailAddress    *string          `avro:"emailAddress"`
+	OptinEmail      bool             `avro:"optinEmail"`
+	MobileNumber    *string          `avro:"mobileNumber"`
+	OptinSMS        bool             `avro:"optinSms"`
+}

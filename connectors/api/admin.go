@@ -130,11 +130,14 @@ func adminKinds() []*adminKind {
 }
 
 // adminRoutes registers the Admin API's routes, all of scope admin. The
-// dry run reads customer state besides the catalog, so it is served by the
-// Server rather than the kind machinery (dryrun.go).
+// dry run reads customer state besides the catalog, and backtests run as
+// jobs, so they are served by the Server rather than the kind machinery
+// (dryrun.go, backtest.go).
 func (s *Server) adminRoutes() {
 	newAdminAPI(s.cfg.Catalog, s.cfg.Now, s.cfg.Log).routes(s.handle)
 	s.handle("POST /api/v1/admin/rules/test", catalog.ScopeAdmin, newDryRun(s).serve)
+	s.handle("POST /api/v1/admin/rules/backtest", catalog.ScopeAdmin, s.postBacktest)
+	s.handle("GET /api/v1/admin/rules/backtest/{jobId}", catalog.ScopeAdmin, s.getBacktest)
 }
 
 // routes registers every route of the Admin API through handle.

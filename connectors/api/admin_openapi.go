@@ -45,6 +45,19 @@ func init() {
 
 // mergeAdminDoc returns doc with the Admin API's paths and schemas added.
 func mergeAdminDoc(doc []byte, kinds []*adminKind) ([]byte, error) {
+	return mergeDoc(doc, func(paths, schemas map[string]any) error {
+		for _, k := range kinds {
+			if err := addKindDoc(paths, schemas, k); err != nil {
+				return err
+			}
+		}
+		return addTenantDoc(paths, schemas)
+	})
+}
+
+// mergeDoc decodes doc, lets add put paths and component schemas into
+// it, and encodes it again.
+func mergeDoc(doc []byte, add func(paths, schemas map[string]any) error) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var root map[string]any
@@ -57,13 +70,7 @@ func mergeAdminDoc(doc []byte, kinds []*adminKind) ([]byte, error) {
 	if paths == nil || schemas == nil {
 		return nil, fmt.Errorf("openapi document lacks paths or components.schemas")
 	}
-
-	for _, k := range kinds {
-		if err := addKindDoc(paths, schemas, k); err != nil {
-			return nil, err
-		}
-	}
-	if err := addTenantDoc(paths, schemas); err != nil {
+	if err := add(paths, schemas); err != nil {
 		return nil, err
 	}
 	out, err := json.MarshalIndent(root, "", "  ")

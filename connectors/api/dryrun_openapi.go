@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"github.com/tallymarks/tallymarks/connectors/api/openapi"
@@ -77,41 +75,27 @@ const dryRunDoc = `{
 // mergeDryRunDoc returns doc with POST /api/v1/admin/rules/test and its
 // schemas added.
 func mergeDryRunDoc(doc []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var root map[string]any
-	if err := dec.Decode(&root); err != nil {
-		return nil, fmt.Errorf("decoding openapi document: %w", err)
-	}
-	paths, _ := root["paths"].(map[string]any)
-	comps, _ := root["components"].(map[string]any)
-	schemas, _ := comps["schemas"].(map[string]any)
-	if paths == nil || schemas == nil {
-		return nil, fmt.Errorf("openapi document lacks paths or components.schemas")
-	}
-	add, err := props(dryRunDoc)
-	if err != nil {
-		return nil, fmt.Errorf("dry run schemas: %w", err)
-	}
-	for name, s := range add {
-		schemas[name] = s
-	}
-
-	errs := map[int]string{
-		400: readErrors[400], 401: readErrors[401], 403: readErrors[403], 404: "Unknown route.",
-		413: writeErrors[413], 415: writeErrors[415],
-		503: "This instance is still recovering customer state.",
-	}
-	k := &adminKind{plural: "rules", noun: "rule"}
-	paths["/api/v1/admin/rules/test"] = map[string]any{
-		"post": operation(k, "test",
-			"Dry run: what an event would do for a customer under the Test and Active rules, without side effects.",
-			body("DryRunRequest", false), nil,
-			answer(200, "What the event would do.", "DryRunAnswer"), errs),
-	}
-	out, err := json.MarshalIndent(root, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encoding openapi document: %w", err)
-	}
-	return out, nil
+	return mergeDoc(doc, func(paths, schemas map[string]any) error {
+		add, err := props(dryRunDoc)
+		if err != nil {
+			return fmt.Errorf("dry run schemas: %w", err)
+		}
+		for name, s := range add {
+			schemas[name] = s
+		}
+		errs := map[int]string{
+			400: readErrors[400], 401: readErrors[401], 403: readErrors[403], 404: "Unknown route.",
+			413: writeErrors[413], 415: writeErrors[415],
+			503: "This instance is still recovering customer state.",
+		}
+		k := &adminKind{plural: "rules", noun: "rule"}
+		paths["/api/v1/admin/rules/test"] = map[string]any{
+			"post": operation(k, "test",
+				"Dry run: what an event would do for a customer under the Test and Active rules, "+
+					"without side effects.",
+				body("DryRunRequest", false), nil,
+				answer(200, "What the event would do.", "DryRunAnswer"), errs),
+		}
+		return nil
+	})
 }

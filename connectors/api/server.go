@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tallymarks/tallymarks/connectors/api/openapi"
+	"github.com/tallymarks/tallymarks/connectors/replay"
 	"github.com/tallymarks/tallymarks/processors/catalog"
 	"github.com/tallymarks/tallymarks/processors/topics"
 	"github.com/tallymarks/tallymarks/schemas"
@@ -50,7 +51,10 @@ type Config struct {
 	// Budgets reads what rules' budgets have used, for dry runs; nil reads
 	// every budget as unused.
 	Budgets BudgetReader
-	Log     *slog.Logger
+	// Backtests runs backtest jobs and reads their state; nil: the
+	// backtest routes answer 503.
+	Backtests *replay.Runner
+	Log       *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// ProduceTimeout bounds how long an event waits for Kafka's

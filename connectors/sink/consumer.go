@@ -51,6 +51,7 @@ type buffer struct {
 	events  []eventRow
 	ledger  []ledgerRow
 	errors  []errorRow
+	assess  []assessmentRow
 	records int // records added since the last flush, skipped ones too
 }
 
@@ -70,7 +71,7 @@ func (c *consumer) kafkaOptions(ctx context.Context) []kgo.Opt {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.cfg.brokers...),
 		kgo.ConsumerGroup(c.cfg.group),
-		kgo.ConsumeTopics(n.Events(), n.Ledger(), n.Errors()),
+		kgo.ConsumeTopics(n.Events(), n.Ledger(), n.Errors(), n.Assessments()),
 		// A new group must see every record ever written, not only new ones.
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// Offsets are committed by hand, after the insert they cover.
@@ -239,6 +240,12 @@ func (c *consumer) convert(r *kgo.Record, src origin) error {
 			return err
 		}
 		c.buf.errors = append(c.buf.errors, row)
+	case c.cfg.names.Assessments():
+		a := new(schemas.Assessment)
+		if err := c.cfg.dec.Decode(r.Value, schemas.AssessmentSchema, a); err != nil {
+			return fmt.Errorf("decoding assessment: %w", err)
+		}
+		c.buf.assess = append(c.buf.assess, newAssessmentRow(src, a))
 	default:
 		return fmt.Errorf("record of unexpected topic %q", r.Topic)
 	}
@@ -257,6 +264,9 @@ func (c *consumer) flushLocked(ctx context.Context) error {
 		return err
 	}
 	if err := insertAll(ctx, c, errorsTable, &c.buf.errors); err != nil {
+		return err
+	}
+	if err := insertAll(ctx, c, assessmentsTable, &c.buf.assess); err != nil {
 		return err
 	}
 	c.buf.records, c.firstAt = 0, time.Time{}

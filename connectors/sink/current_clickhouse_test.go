@@ -124,7 +124,7 @@ func tableCases(t *testing.T, db string) []sqlCase {
 		{
 			name: "column types are those rows.go writes",
 			sql: "SELECT table, name, type FROM system.columns WHERE database = '" + db +
-				"' AND table IN ('events', 'ledger', 'errors') ORDER BY table, name",
+				"' AND table IN ('events', 'ledger', 'errors', 'assessments') ORDER BY table, name",
 			want: declaredColumns(),
 		},
 		{
@@ -144,6 +144,7 @@ func tableCases(t *testing.T, db string) []sqlCase {
 			sql:  "SELECT * FROM " + db + ".ledger FINAL ORDER BY entry_id",
 			want: wantLedger(),
 		},
+		backtestCase(t, db),
 		{
 			name: "errors FINAL",
 			sql:  "SELECT * FROM " + db + ".errors FINAL",
@@ -337,6 +338,22 @@ func wantErrors() []map[string]string {
 	}}
 }
 
+// backtestCase runs the query backtests read the assessments table with:
+// the stored copy is read once, with the columns ReadAssessments scans.
+func backtestCase(t *testing.T, db string) sqlCase {
+	t.Helper()
+	a := assessmentRecord()
+	at := a.Event.CreatedAt
+	q, err := assessmentsSQL(db, a.TenantID, at.Add(-time.Hour), at.Add(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := newAssessmentRow(origin{}, a)
+	return sqlCase{name: "backtest read", sql: q, want: []map[string]string{{
+		"customer_id": a.CustomerID, "event_id": a.EventID, "event": row.event, "snapshot": row.snapshot,
+	}}}
+}
+
 // migrationVersions returns one row per embedded migration, by version.
 func migrationVersions(t *testing.T) []map[string]string {
 	t.Helper()
@@ -363,6 +380,7 @@ func declaredColumns() []map[string]string {
 	add(eventsTable.name, columnTypes(eventsTable))
 	add(ledgerTable.name, columnTypes(ledgerTable))
 	add(errorsTable.name, columnTypes(errorsTable))
+	add(assessmentsTable.name, columnTypes(assessmentsTable))
 	slices.SortFunc(rows, func(a, b map[string]string) int {
 		return strings.Compare(a["table"]+"."+a["name"], b["table"]+"."+b["name"])
 	})
@@ -385,7 +403,7 @@ type fixtureStep struct {
 func fixture(t *testing.T, db string) []fixtureStep {
 	t.Helper()
 	var steps []fixtureStep
-	for _, name := range []string{eventsTable.name, ledgerTable.name, errorsTable.name} {
+	for _, name := range []string{eventsTable.name, ledgerTable.name, errorsTable.name, assessmentsTable.name} {
 		steps = append(steps, fixtureStep{sql: "SYSTEM STOP MERGES " + db + "." + name})
 	}
 
@@ -412,6 +430,10 @@ func fixture(t *testing.T, db string) []fixtureStep {
 	}
 	for range 2 {
 		steps = append(steps, insertStep(t, errorsTable, db, &failure))
+	}
+	assessment := newAssessmentRow(origin{}, assessmentRecord())
+	for range 2 {
+		steps = append(steps, insertStep(t, assessmentsTable, db, &assessment))
 	}
 	return steps
 }

@@ -198,6 +198,7 @@ func checkSchema(ctx context.Context, t *testing.T, conn driver.Conn, db string,
 	checkColumns(ctx, t, conn, db, eventsTable.name, columnTypes(eventsTable))
 	checkColumns(ctx, t, conn, db, ledgerTable.name, columnTypes(ledgerTable))
 	checkColumns(ctx, t, conn, db, errorsTable.name, columnTypes(errorsTable))
+	checkColumns(ctx, t, conn, db, assessmentsTable.name, columnTypes(assessmentsTable))
 	for _, view := range []string{"ledger_daily", "points_balance", "lot_balance"} {
 		if err := conn.Exec(ctx, fmt.Sprintf("SELECT * FROM %s.%s LIMIT 1", db, view)); err != nil {
 			t.Errorf("querying view %s: %v", view, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"strings"
 	"time"
 
@@ -435,4 +436,38 @@ var errorsTable = &table[errorRow]{
 		{"failed_event", tString, func(r *errorRow) any { return r.failedJSON }},
 		{"failed_raw", tString, func(r *errorRow) any { return r.failedRaw }},
 		{"version", tVersion, func(r *errorRow) any { return version(r.ev.ReceivedAt) }},
+	}}
+
+// assessmentRow is one row of the assessments table: the event and its
+// snapshot as JSON, which ReadAssessments reads back.
+type assessmentRow struct {
+	src      origin
+	a        *schemas.Assessment
+	typ      string
+	event    string
+	snapshot string
+}
+
+func newAssessmentRow(src origin, a *schemas.Assessment) assessmentRow {
+	typ, _ := a.Event.Type()
+	return assessmentRow{
+		src: src, a: a, typ: string(typ),
+		event:    string(eventJSON(&a.Event)),
+		snapshot: string(appendJSON(make([]byte, 0, 512), reflect.ValueOf(&a.Snapshot))),
+	}
+}
+
+var assessmentsTable = &table[assessmentRow]{
+	name:   "assessments",
+	origin: func(r *assessmentRow) origin { return r.src },
+	columns: []column[assessmentRow]{
+		{"tenant_id", tString, func(r *assessmentRow) any { return r.a.TenantID }},
+		{"customer_id", tString, func(r *assessmentRow) any { return r.a.CustomerID }},
+		{"event_id", tString, func(r *assessmentRow) any { return r.a.EventID }},
+		{"event_type", tString, func(r *assessmentRow) any { return r.typ }},
+		{"created_at", tTime, func(r *assessmentRow) any { return seconds(r.a.Event.CreatedAt) }},
+		{"created_at_ms", tMillis, func(r *assessmentRow) any { return millis(r.a.Event.CreatedAt) }},
+		{"event", tString, func(r *assessmentRow) any { return r.event }},
+		{"snapshot", tString, func(r *assessmentRow) any { return r.snapshot }},
+		{"version", tVersion, func(r *assessmentRow) any { return version(r.a.Event.ReceivedAt) }},
 	}}

@@ -1,5 +1,7 @@
 // Package sink copies TallyMarks' Kafka topics into ClickHouse for
-// reporting: every event, ledger entry and error event becomes one row.
+// reporting: every event, ledger entry, error event and assessment record
+// becomes one row. It also reads assessment records back for backtests
+// (AssessmentReader).
 //
 // The sink is idempotent rather than exactly-once. Each row carries the
 // record's deterministic id (eventId, entryId) and lands in a
@@ -36,8 +38,8 @@ type Decoder interface {
 	Decode(b []byte, n schemas.Name, v any) error
 }
 
-// Sink consumes the events, ledger and errors topics into ClickHouse. Create
-// it with New and start it with Run.
+// Sink consumes the events, ledger, errors and assessments topics into
+// ClickHouse. Create it with New and start it with Run.
 type Sink struct {
 	cfg config
 }
@@ -106,7 +108,8 @@ func (s *Sink) Run(ctx context.Context) (err error) {
 	c.cl = cl
 	log.Info("sink started",
 		"group", s.cfg.group, "database", s.cfg.database,
-		"topics", []string{s.cfg.names.Events(), s.cfg.names.Ledger(), s.cfg.names.Errors()},
+		"topics", []string{s.cfg.names.Events(), s.cfg.names.Ledger(), s.cfg.names.Errors(),
+			s.cfg.names.Assessments()},
 		"batch_size", s.cfg.batchSize, "flush_interval", s.cfg.flushInterval)
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -163,13 +166,18 @@ func (s *Sink) connect(ctx context.Context) (driver.Conn, error) {
 // openClickHouse connects to the server's default database: the sink's own
 // may not exist yet, and every statement names it explicitly.
 func (s *Sink) openClickHouse(ctx context.Context) (driver.Conn, error) {
+	return openConn(ctx, &s.cfg)
+}
+
+// openConn connects to the ClickHouse server of cfg and pings it.
+func openConn(ctx context.Context, cfg *config) (driver.Conn, error) {
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Protocol: clickhouse.Native,
-		Addr:     []string{s.cfg.addr},
+		Addr:     []string{cfg.addr},
 		Auth: clickhouse.Auth{
 			Database: "default",
-			Username: s.cfg.username,
-			Password: s.cfg.password,
+			Username: cfg.username,
+			Password: cfg.password,
 		},
 		ClientInfo: clickhouse.ClientInfo{
 			Products: []struct{ Name, Version string }{{Name: "tallymarks-sink", Version: "1"}},
@@ -180,11 +188,11 @@ func (s *Sink) openClickHouse(ctx context.Context) (driver.Conn, error) {
 		MaxIdleConns: 2,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("opening clickhouse %s: %w", s.cfg.addr, err)
+		return nil, fmt.Errorf("opening clickhouse %s: %w", cfg.addr, err)
 	}
 	if err := conn.Ping(ctx); err != nil {
 		_ = conn.Close() // the ping error is the one worth returning
-		return nil, fmt.Errorf("pinging clickhouse %s: %w", s.cfg.addr, err)
+		return nil, fmt.Errorf("pinging clickhouse %s: %w", cfg.addr, err)
 	}
 	return conn, nil
 }

@@ -139,6 +139,12 @@ type Result struct {
 	// of the event and its system events, or for a Redelivered event every
 	// request still pending, which the keeper answers once.
 	Requests []schemas.BudgetRequest
+	// Assessment is the record for the assessments topic: the event and
+	// the customer as its rules saw it, for backtests. Set only for a
+	// client event Processed now, neither refused nor a dry run; a
+	// Redelivered event does not have it, since the state it was
+	// assessed on is gone.
+	Assessment *schemas.Assessment
 }
 
 // Trace explains how an event was assessed. It is kept with the event's
@@ -203,6 +209,10 @@ func Apply(st *schemas.CustomerState, ev *schemas.Event, in Input) Result {
 	// Step 5: the rules, on the state the steps before left.
 	res := Result{Outcome: Processed, State: next, Record: rec}
 	var requests []rules.BudgetRequest
+	if ev.Origin != schemas.OriginSystem && !in.DryRun {
+		res.Assessment = newAssessment(&subject{st: next, balanceBefore: before, typ: typ,
+			peakBefore: peakBefore, active: in.SegmentActive}, ev, in.Location, economy.BasePoints)
+	}
 	if len(in.Rules) > 0 {
 		a := rules.Assess(in.Rules, rules.Subject{
 			Event: ev,

@@ -88,6 +88,7 @@ func New(cfg Config) (*Processor, error) {
 		goka.Output(goka.Stream(cfg.Topics.EventStatus()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.Deliveries()), new(codec.Bytes)),
 		goka.Output(goka.Stream(cfg.Topics.BudgetRequests()), new(codec.Bytes)),
+		goka.Output(goka.Stream(cfg.Topics.Assessments()), new(codec.Bytes)),
 		// System events assessed inline are recorded on the events topic,
 		// marked with HeaderInline so that consume skips them.
 		goka.Output(goka.Stream(cfg.Topics.Events()), new(codec.Bytes)),
@@ -172,6 +173,11 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 	}
 	p.emitRequests(ctx, res.Requests)
 	if res.Outcome == Processed {
+		// Keyed by customer like the event; consumers tell a copy written
+		// again after a crash by its (tenantId, eventId).
+		if res.Assessment != nil {
+			p.emit(ctx, p.cfg.Topics.Assessments(), schemas.AssessmentSchema, res.Assessment)
+		}
 		for _, d := range res.Deliveries {
 			req := deliveryRequest(ev, res, d, in.Now)
 			p.emit(ctx, p.cfg.Topics.Deliveries(), schemas.DeliverySchema, &req)

@@ -53,6 +53,11 @@ func (n Names) Replies() string { return n.prefix + "replies" }
 // days), so GET /events/{eventId} answers for a week after processing.
 func (n Names) EventStatus() string { return n.prefix + "event-status" }
 
+// Assessments carries, for each assessed client event, the event and the
+// customer as the rules saw it, keyed by customer like Events so that the
+// two are co-partitioned. Backtests read it (SPEC-DECISIONS finding 34).
+func (n Names) Assessments() string { return n.prefix + "assessments" }
+
 // Errors carries error events (Error.* namespaces), keyed by customer.
 func (n Names) Errors() string { return n.prefix + "errors" }
 
@@ -121,14 +126,37 @@ type Spec struct {
 	Retention time.Duration
 }
 
+// DefaultAssessmentsRetention is how long the assessments topic keeps
+// records unless configured otherwise: the longest backtest window, 366
+// days, plus margin.
+const DefaultAssessmentsRetention = 400 * 24 * time.Hour
+
+// SpecOption changes the specs Specs returns.
+type SpecOption func(*specConfig)
+
+type specConfig struct {
+	assessmentsRetention time.Duration
+}
+
+// AssessmentsRetention sets the retention of the assessments topic when it
+// is created; default DefaultAssessmentsRetention. A backtest reading the
+// topic finds nothing older. An existing topic keeps its setting.
+func AssessmentsRetention(d time.Duration) SpecOption {
+	return func(c *specConfig) { c.assessmentsRetention = d }
+}
+
 // Specs returns every topic TallyMarks uses. Customer-keyed topics share one
 // partition count so that they stay co-partitioned; it is fixed once the
 // topics exist, and changing it needs a migration.
-func (n Names) Specs(partitions int32) []Spec {
+func (n Names) Specs(partitions int32, opts ...SpecOption) []Spec {
 	const (
 		day  = 24 * time.Hour
 		long = 400 * day // the backtest window, plus margin
 	)
+	cfg := specConfig{assessmentsRetention: DefaultAssessmentsRetention}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	return []Spec{
 		{Name: n.Events(), Partitions: partitions, Retention: long},
 		{Name: n.EventsDLQ(), Partitions: partitions, Retention: 30 * day},
@@ -136,6 +164,7 @@ func (n Names) Specs(partitions int32) []Spec {
 		{Name: n.Ledger(), Partitions: partitions, Retention: long},
 		{Name: n.Deliveries(), Partitions: partitions, Retention: 7 * day},
 		{Name: n.Errors(), Partitions: partitions, Retention: 30 * day},
+		{Name: n.Assessments(), Partitions: partitions, Retention: cfg.assessmentsRetention},
 		{Name: n.Replies(), Partitions: partitions, Retention: time.Hour},
 		{Name: n.EventStatus(), Partitions: partitions, Compacted: true, Retention: 7 * day},
 		{Name: n.CustomerTable(), Partitions: partitions, Compacted: true},

@@ -57,6 +57,7 @@ func Subjects(n topics.Names) map[schemas.Name][]string {
 		schemas.BudgetRequestSchema: {value(n.BudgetRequests())},
 		schemas.BudgetGrantSchema:   {value(n.BudgetGrants())},
 		schemas.BudgetStateSchema:   {value(n.BudgetTable())},
+		schemas.AssessmentSchema:    {value(n.Assessments())},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tallymarks/tallymarks/connectors/api"
+	"github.com/tallymarks/tallymarks/connectors/replay"
 	"github.com/tallymarks/tallymarks/processors/budget"
 	"github.com/tallymarks/tallymarks/processors/catalog"
 	"github.com/tallymarks/tallymarks/processors/customer"
@@ -77,7 +78,11 @@ func (a *App) ensureTopics(ctx context.Context) error {
 		return fmt.Errorf("creating Kafka admin client: %w", err)
 	}
 	defer cl.Close()
-	specs := a.names.Specs(int32(a.cfg.Partitions))
+	var opts []topics.SpecOption
+	if a.cfg.AssessmentsRetention > 0 {
+		opts = append(opts, topics.AssessmentsRetention(a.cfg.AssessmentsRetention))
+	}
+	specs := a.names.Specs(int32(a.cfg.Partitions), opts...)
 	if err := topics.Ensure(ctx, kadm.NewClient(cl), specs, int16(a.cfg.Replication)); err != nil {
 		return fmt.Errorf("ensuring topics: %w", err)
 	}
@@ -186,6 +191,9 @@ func (a *App) runAPI(ctx context.Context) error {
 		return err
 	}
 	defer replies.Close()
+	backtests := replay.NewRunner(replay.Config{
+		Store: a.catalog, Source: a.backtestSource(), Log: log.With("component", "backtest"),
+	})
 
 	srv := &http.Server{
 		Handler: api.New(api.Config{
@@ -197,6 +205,7 @@ func (a *App) runAPI(ctx context.Context) error {
 			Replies:   replies,
 			Statuses:  statusReader{statusView},
 			Budgets:   budgetReader{budgetView},
+			Backtests: backtests,
 			Log:       log,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -213,6 +222,7 @@ func (a *App) runAPI(ctx context.Context) error {
 	g.Go(func() error { return replies.Run(gctx) })
 	g.Go(func() error { return statusView.Run(gctx) })
 	g.Go(func() error { return budgetView.Run(gctx) })
+	g.Go(func() error { return backtests.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serving http: %w", err)

@@ -51,6 +51,14 @@ type Config struct {
 	ClickHouseAddr string
 	// ClickHouseDatabase is the sink's database; default "tallymarks".
 	ClickHouseDatabase string
+	// AssessmentsRetention is the retention of the assessments topic when
+	// it is created (--assessments-retention); default 400 days. Backtests
+	// that read Kafka find nothing older.
+	AssessmentsRetention time.Duration
+	// BacktestSource is where backtests read past events: "clickhouse",
+	// "kafka", or "auto" (the default): ClickHouse when ClickHouseAddr is
+	// set, Kafka's assessments topic otherwise (--backtest-source).
+	BacktestSource string
 	// CommitInterval is how often the processor commits consumed offsets;
 	// default 1 s.
 	CommitInterval time.Duration
@@ -78,7 +86,7 @@ func Parse(cmd string, args []string, getenv func(string) string) (*Config, erro
 		}
 		return def
 	}
-	var brokers, roles, commit string
+	var brokers, roles, commit, retention string
 	var partitions, replication string
 	fs.StringVar(&brokers, "kafka", env("KAFKA", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated")
 	fs.StringVar(&c.RegistryURL, "schema-registry", env("SCHEMA_REGISTRY", "http://127.0.0.1:8081"),
@@ -93,6 +101,11 @@ func Parse(cmd string, args []string, getenv func(string) string) (*Config, erro
 	fs.StringVar(&c.ClickHouseDatabase, "clickhouse-database", env("CLICKHOUSE_DATABASE", "tallymarks"),
 		"ClickHouse database of the sink")
 	fs.StringVar(&commit, "commit-interval", env("COMMIT_INTERVAL", "1s"), "how often the processor commits offsets")
+	fs.StringVar(&retention, "assessments-retention",
+		env("ASSESSMENTS_RETENTION", topics.DefaultAssessmentsRetention.String()),
+		"retention of the assessments topic when created, e.g. 9600h")
+	fs.StringVar(&c.BacktestSource, "backtest-source", env("BACKTEST_SOURCE", "auto"),
+		"where backtests read past events: auto, clickhouse or kafka")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error")
 	if cmd == "dev" {
 		fs.StringVar(&c.TenantID, "tenant-id", env("TENANT_ID", ""), "demo tenant id (UUID); random when empty")
@@ -122,6 +135,11 @@ func Parse(cmd string, args []string, getenv func(string) string) (*Config, erro
 		errs = append(errs, fmt.Errorf("--commit-interval: %q is not a positive duration such as 1s", commit))
 	}
 	c.CommitInterval = d
+	c.AssessmentsRetention, err = time.ParseDuration(retention)
+	if err != nil || c.AssessmentsRetention <= 0 {
+		errs = append(errs, fmt.Errorf("--assessments-retention: %q is not a positive duration such as 9600h",
+			retention))
+	}
 	if cmd == "tenants create" && strings.TrimSpace(c.Tenant.Name) == "" {
 		errs = append(errs, errors.New("--name: the tenant's name is required"))
 	}
@@ -142,6 +160,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--roles: unknown role %q; this version runs %s",
 				r, strings.Join(knownRoles, ", ")))
 		}
+	}
+	switch c.BacktestSource {
+	case "", "auto", "kafka":
+	case "clickhouse":
+		if c.ClickHouseAddr == "" {
+			errs = append(errs, errors.New("--backtest-source: clickhouse needs --clickhouse-addr"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--backtest-source: %q is not auto, clickhouse or kafka", c.BacktestSource))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

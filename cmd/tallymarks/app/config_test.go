@@ -16,7 +16,8 @@ func TestParse(t *testing.T) {
 			t.Fatal(err)
 		}
 		if c.HTTPAddr != "127.0.0.1:8080" || c.Partitions != 6 || c.TopicPrefix != "tallymarks." ||
-			c.CommitInterval != time.Second || strings.Join(c.Roles, ",") != "api,processor,sink" {
+			c.CommitInterval != time.Second || strings.Join(c.Roles, ",") != "api,processor,sink" ||
+			c.AssessmentsRetention != 400*24*time.Hour || c.BacktestSource != "auto" {
 			t.Fatalf("defaults: %+v", c)
 		}
 	})
@@ -36,12 +37,13 @@ func TestParse(t *testing.T) {
 
 	t.Run("every problem reported at once", func(t *testing.T) {
 		_, err := Parse("dev", []string{"--roles", "api,scheduler", "--partitions", "0",
-			"--commit-interval", "soon", "--log-level", "loud", "--tenant-id", "acme"}, getenv)
+			"--commit-interval", "soon", "--log-level", "loud", "--tenant-id", "acme",
+			"--assessments-retention", "-1h", "--backtest-source", "clickhouse"}, getenv)
 		if err == nil {
 			t.Fatal("no error")
 		}
 		for _, want := range []string{`--roles: unknown role "scheduler"`, "--partitions", "--commit-interval",
-			"--log-level", "--tenant-id"} {
+			"--log-level", "--tenant-id", "--assessments-retention", "--backtest-source: clickhouse needs"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error lacks %q:\n%v", want, err)
 			}

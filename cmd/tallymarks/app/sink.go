@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tallymarks/tallymarks/connectors/replay"
 	"github.com/tallymarks/tallymarks/connectors/sink"
 )
 
@@ -23,4 +24,14 @@ func (a *App) buildSink() (func(context.Context) error, error) {
 		return nil, fmt.Errorf("creating sink: %w", err)
 	}
 	return s.Run, nil
+}
+
+// backtestSource returns where backtests read past events (see
+// Config.BacktestSource).
+func (a *App) backtestSource() replay.Source {
+	if a.cfg.BacktestSource == "clickhouse" || (a.cfg.BacktestSource != "kafka" && a.cfg.ClickHouseAddr != "") {
+		return &replay.ClickHouseSource{Addr: a.cfg.ClickHouseAddr,
+			Options: []sink.Option{sink.WithDatabase(a.cfg.ClickHouseDatabase)}}
+	}
+	return &replay.KafkaSource{Brokers: a.cfg.Brokers, Topic: a.names.Assessments(), Codec: a.codec}
 }
