@@ -254,9 +254,9 @@ func TestCompatibilityCheckCatchesBreakage(t *testing.T) {
 		{
 			name: "rename a record",
 			edits: map[schemas.Name]editTree{
-				schemas.ConfigRecordSchema: func(tree map[string]any) { tree["name"] = "Setting" },
+				schemas.DeliverySchema: func(tree map[string]any) { tree["name"] = "Message" },
 			},
-			want: []string{"config_record backward", "config_record forward"},
+			want: []string{"delivery_request backward", "delivery_request forward"},
 		},
 		{
 			// customer_state holds LedgerEntry records, so it breaks too:

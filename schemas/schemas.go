@@ -35,6 +35,8 @@ const (
 	BudgetGrantSchema   Name = "budget_grant"
 	BudgetStateSchema   Name = "budget_state"
 	AssessmentSchema    Name = "assessment"
+	ConfigRequestSchema Name = "config_request"
+	ConfigReplySchema   Name = "config_reply"
 )
 
 // Files lists the schemas in dependency order: each may use named types of
@@ -52,6 +54,8 @@ var Files = []Name{
 	BudgetGrantSchema,
 	BudgetStateSchema,
 	AssessmentSchema,
+	ConfigRequestSchema,
+	ConfigReplySchema,
 }
 
 var (

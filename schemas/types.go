@@ -481,3 +481,24 @@ type CustomerSnapshot struct {
 	MobileNumber    *string          `avro:"mobileNumber"`
 	OptinSMS        bool             `avro:"optinSms"`
 }
+
+// ConfigRequest is an Admin API write for the config writer
+// (config_request.avsc).
+type ConfigRequest struct {
+	RequestID       string       `avro:"requestId"`
+	Record          ConfigRecord `avro:"record"`
+	Delete          bool         `avro:"delete"`
+	ExpectedVersion int          `avro:"expectedVersion"`
+	// ExpectedChangedAt is the changedAt the object must still have; nil
+	// with ExpectedVersion 0 for an object that must not exist.
+	ExpectedChangedAt *time.Time `avro:"expectedChangedAt"`
+	ReplyTo           string     `avro:"replyTo"`
+}
+
+// ConfigReply is the config writer's answer (config_reply.avsc).
+type ConfigReply struct {
+	RequestID      string `avro:"requestId"`
+	Status         string `avro:"status"`
+	Offset         int64  `avro:"offset"`
+	CurrentVersion int    `avro:"currentVersion"`
+}

@@ -95,18 +95,21 @@ type decoded struct {
 
 // adminAPI serves the Admin API. It is safe for concurrent use.
 //
-// Limitation: writes are serialized per tenant within one API instance
-// only. Each write checks lifecycle and version under the tenant's lock and
-// returns once this instance's catalog has applied it, so two concurrent
-// changes through one instance cannot both succeed. Two instances can still
-// race (both read version 3, both write version 4); the fix is the
-// per-tenant config processor of SPEC-DECISIONS finding 37. Until then
-// If-Match narrows the window for clients that send it.
+// Each write checks lifecycle and version under the tenant's lock, which
+// serializes the writes made through this instance, then goes through the
+// config writer (catalog.Writer), which serializes all instances' writes
+// per tenant: it writes a change only if the object is still at the
+// version the change was made from, and otherwise answers
+// version_conflict (SPEC-DECISIONS finding 37). A write returns once this
+// instance's catalog has applied it.
 type adminAPI struct {
 	store configStore
-	now   func() time.Time
-	log   *slog.Logger
-	kinds []*adminKind
+	// writes sends writes through the config writer; nil writes straight
+	// to the store (tests of the handlers).
+	writes *configWrites
+	now    func() time.Time
+	log    *slog.Logger
+	kinds  []*adminKind
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex // by tenant id
@@ -134,7 +137,12 @@ func adminKinds() []*adminKind {
 // jobs, so they are served by the Server rather than the kind machinery
 // (dryrun.go, backtest.go).
 func (s *Server) adminRoutes() {
-	newAdminAPI(s.cfg.Catalog, s.cfg.Now, s.cfg.Log).routes(s.handle)
+	a := newAdminAPI(s.cfg.Catalog, s.cfg.Now, s.cfg.Log)
+	if s.cfg.Producer != nil && s.cfg.Replies != nil {
+		a.writes = &configWrites{producer: s.cfg.Producer, replies: s.cfg.Replies,
+			catalog: s.cfg.Catalog, topics: s.cfg.Topics, codec: s.cfg.Codec}
+	}
+	a.routes(s.handle)
 	s.handle("POST /api/v1/admin/rules/test", catalog.ScopeAdmin, newDryRun(s).serve)
 	s.handle("POST /api/v1/admin/rules/backtest", catalog.ScopeAdmin, s.postBacktest)
 	s.handle("GET /api/v1/admin/rules/backtest/{jobId}", catalog.ScopeAdmin, s.getBacktest)
@@ -196,18 +204,28 @@ func (k *adminKind) makeID() (string, error) {
 	return u.String(), nil
 }
 
-// put writes rec and waits until this instance has applied it.
-func (a *adminAPI) put(ctx context.Context, rec *schemas.ConfigRecord) error {
+// put writes rec, made from prev (nil for a new object), and waits until
+// this instance has applied it. Through the config writer it is written
+// only if the object is still prev.
+func (a *adminAPI) put(ctx context.Context, prev, rec *schemas.ConfigRecord) error {
 	ctx, cancel := context.WithTimeout(ctx, adminWriteTimeout)
 	defer cancel()
+	if a.writes != nil {
+		return a.writeFailure(rec.Kind, rec.ID, a.writes.write(ctx, prev, rec, false))
+	}
 	_, err := a.store.Put(ctx, rec)
 	return a.writeFailure(rec.Kind, rec.ID, err)
 }
 
-// tombstone deletes an object and waits until this instance has applied it.
+// tombstone deletes an object, rec as last read, and waits until this
+// instance has applied it. Through the config writer it is deleted only
+// if it is still at rec's version.
 func (a *adminAPI) tombstone(ctx context.Context, rec *schemas.ConfigRecord) error {
 	ctx, cancel := context.WithTimeout(ctx, adminWriteTimeout)
 	defer cancel()
+	if a.writes != nil {
+		return a.writeFailure(rec.Kind, rec.ID, a.writes.write(ctx, rec, rec, true))
+	}
 	_, err := a.store.Delete(ctx, rec.TenantID, rec.Kind, rec.ID)
 	return a.writeFailure(rec.Kind, rec.ID, err)
 }
@@ -216,8 +234,12 @@ func (a *adminAPI) tombstone(ctx context.Context, rec *schemas.ConfigRecord) err
 // written but not read back in time, the change may well be in force: the
 // answer says so rather than "nothing was accepted".
 func (a *adminAPI) writeFailure(kind, id string, err error) error {
-	if err == nil {
+	var apiErr *Error
+	switch {
+	case err == nil:
 		return nil
+	case errors.As(err, &apiErr):
+		return apiErr
 	}
 	if errors.Is(err, catalog.ErrLagging) {
 		a.log.Warn("config write not read back in time", "kind", kind, "id", id, "err", err)

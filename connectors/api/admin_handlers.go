@@ -57,7 +57,7 @@ func (a *adminAPI) create(k *adminKind) handlerFunc {
 				return err
 			}
 		}
-		if err := a.put(r.Context(), rec); err != nil {
+		if err := a.put(r.Context(), nil, rec); err != nil {
 			return err
 		}
 		return a.writeObject(w, http.StatusCreated, k, rec, d.reveal)
@@ -202,7 +202,7 @@ func (a *adminAPI) update(
 			return err
 		}
 	}
-	if err := a.put(r.Context(), &next); err != nil {
+	if err := a.put(r.Context(), prev, &next); err != nil {
 		return err
 	}
 	return a.writeObject(w, http.StatusOK, k, &next, d.reveal)
@@ -296,7 +296,7 @@ func (a *adminAPI) setStatus(k *adminKind) handlerFunc {
 		next := prev
 		next.Status = &to
 		next.ChangedAt = a.clock()
-		if err := a.put(r.Context(), &next); err != nil {
+		if err := a.put(r.Context(), &prev, &next); err != nil {
 			return err
 		}
 		return a.writeObject(w, http.StatusOK, k, &next, nil)

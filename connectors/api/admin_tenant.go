@@ -128,7 +128,7 @@ func (a *adminAPI) patchTenant(w http.ResponseWriter, r *http.Request, p princip
 	if next.Body, err = marshalBody(t); err != nil {
 		return err
 	}
-	if err := a.put(r.Context(), &next); err != nil {
+	if err := a.put(r.Context(), &rec, &next); err != nil {
 		return err
 	}
 	v, err := tenantOf(&next)

@@ -107,7 +107,7 @@ func (s *Server) produceBasket(ctx context.Context, ev *schemas.Event) (rep sche
 		return rep, false, err
 	}
 	deadline := time.Now().Add(replyWait)
-	rep, ok = s.cfg.Replies.wait(ctx, corr, ch, replyWait)
+	ok = s.cfg.Replies.wait(ctx, corr, ch, replyWait, schemas.ReplySchema, &rep)
 	if ok {
 		s.awaitBasketStatus(ctx, ev, deadline)
 	}

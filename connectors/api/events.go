@@ -183,7 +183,7 @@ func (s *Server) produceAndWait(ctx context.Context, ev *schemas.Event) (rep sch
 	}
 	s.recent.add(ev.TenantID, ev.EventID, ev.CustomerID, ev.ReceivedAt)
 	deadline := time.Now().Add(replyWait)
-	rep, ok = s.cfg.Replies.wait(ctx, corr, ch, replyWait)
+	ok = s.cfg.Replies.wait(ctx, corr, ch, replyWait, schemas.ReplySchema, &rep)
 	if ok {
 		// A refused spend changed no balance (and an unknown customer stays
 		// unknown): only its status is to be waited for.

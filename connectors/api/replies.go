@@ -11,14 +11,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tallymarks/tallymarks/processors/topics"
 	"github.com/tallymarks/tallymarks/schemas"
 )
 
 // Replies follows the replies topic and hands each reply addressed to this
-// API instance to the request waiting for it. Every instance reads every
-// partition from the end, so no consumer group is involved; a reply that
-// arrives when nobody waits (the request timed out) is dropped, and the
-// client reads the outcome later through the event's status.
+// API instance to the request waiting for it, found by the reply's
+// correlation-id header. Every instance reads every partition from the end,
+// so no consumer group is involved; a reply that arrives when nobody waits
+// (the request timed out) is dropped, and the client reads the outcome
+// later through the event's status. Replies of several kinds (an event's
+// outcome, a config write's) share the topic: the waiting request decodes
+// the kind it asked for.
 type Replies struct {
 	instance string
 	topic    string
@@ -28,7 +32,7 @@ type Replies struct {
 	ready    chan struct{}
 
 	mu      sync.Mutex
-	waiting map[string]chan schemas.Reply // by correlation id
+	waiting map[string]chan []byte // by correlation id
 }
 
 // NewReplies returns a Replies for a new instance id. Close releases its
@@ -45,7 +49,7 @@ func NewReplies(brokers []string, topic string, codec schemas.Codec, log *slog.L
 		codec:    codec,
 		log:      log,
 		ready:    make(chan struct{}),
-		waiting:  map[string]chan schemas.Reply{},
+		waiting:  map[string]chan []byte{},
 	}, nil
 }
 
@@ -87,49 +91,55 @@ func (r *Replies) Run(ctx context.Context) error {
 			if string(rec.Key) != r.instance {
 				return
 			}
-			var rep schemas.Reply
-			if err := r.codec.Decode(rec.Value, schemas.ReplySchema, &rep); err != nil {
-				r.log.Warn("skipping undecodable reply", "offset", rec.Offset, "err", err)
-				return
+			for _, h := range rec.Headers {
+				if h.Key == topics.HeaderCorrelationID {
+					r.deliver(string(h.Value), rec.Value)
+					return
+				}
 			}
-			r.deliver(rep)
+			r.log.Warn("skipping a reply without correlation id", "offset", rec.Offset)
 		})
 	}
 }
 
-func (r *Replies) deliver(rep schemas.Reply) {
+func (r *Replies) deliver(corr string, value []byte) {
 	r.mu.Lock()
-	ch, ok := r.waiting[rep.CorrelationID]
-	delete(r.waiting, rep.CorrelationID)
+	ch, ok := r.waiting[corr]
+	delete(r.waiting, corr)
 	r.mu.Unlock()
 	if ok {
-		ch <- rep // buffered: never blocks
+		ch <- value // buffered: never blocks
 	}
 }
 
 // expect registers a request about to be produced and returns its
 // correlation id; call wait with it, which also unregisters it.
-func (r *Replies) expect() (string, chan schemas.Reply) {
+func (r *Replies) expect() (string, chan []byte) {
 	corr := uuid.NewString()
-	ch := make(chan schemas.Reply, 1)
+	ch := make(chan []byte, 1)
 	r.mu.Lock()
 	r.waiting[corr] = ch
 	r.mu.Unlock()
 	return corr, ch
 }
 
-// wait returns the reply on ch, or false when ctx ends or d passes first.
-func (r *Replies) wait(ctx context.Context, corr string, ch chan schemas.Reply, d time.Duration) (schemas.Reply, bool) {
+// wait decodes the reply on ch as schema n into v; it returns false when
+// ctx ends or d passes first, or the reply cannot be decoded.
+func (r *Replies) wait(ctx context.Context, corr string, ch chan []byte, d time.Duration, n schemas.Name, v any) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
-	case rep := <-ch:
-		return rep, true
+	case b := <-ch:
+		if err := r.codec.Decode(b, n, v); err != nil {
+			r.log.Warn("undecodable reply", "schema", n, "correlation_id", corr, "err", err)
+			return false
+		}
+		return true
 	case <-timer.C:
 	case <-ctx.Done():
 	}
 	r.forget(corr)
-	return schemas.Reply{}, false
+	return false
 }
 
 // forget unregisters a request that no longer waits.

@@ -8,7 +8,6 @@ package budget
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -119,34 +118,22 @@ type Keeper struct {
 
 // New builds the keeper's group graph. Topics must exist (topics.Ensure).
 func New(cfg Config) (*Keeper, error) {
-	if cfg.Storage == nil {
-		cfg.Storage = storage.MemoryBuilder()
-	}
 	k := &Keeper{cfg: cfg}
 	graph := goka.DefineGroup(cfg.Topics.BudgetGroup(),
 		goka.Input(goka.Stream(cfg.Topics.BudgetRequests()), new(codec.Bytes), k.consume),
 		goka.Persist(StateCodec{Codec: cfg.Codec}),
 		goka.Output(goka.Stream(cfg.Topics.BudgetGrants()), new(codec.Bytes)),
 	)
-	opts := append(topics.ProcessorOptions(cfg.Goka, cfg.Storage),
-		goka.WithLogger(topics.GokaLogger{Log: cfg.Log}))
-	proc, err := goka.NewProcessor(cfg.Brokers, graph, opts...)
+	proc, err := topics.NewProcessor(cfg.Brokers, graph, cfg.Goka, cfg.Storage, cfg.Log)
 	if err != nil {
-		return nil, fmt.Errorf("creating budget keeper: %w", err)
+		return nil, err
 	}
 	k.proc = proc
 	return k, nil
 }
 
 // Run keeps budgets until ctx ends; it returns nil on cancellation.
-func (k *Keeper) Run(ctx context.Context) error {
-	k.cfg.Log.Info("budget keeper starting", "group", string(k.cfg.Topics.BudgetGroup()))
-	err := k.proc.Run(ctx)
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
-}
+func (k *Keeper) Run(ctx context.Context) error { return topics.RunProcessor(ctx, k.proc, k.cfg.Log) }
 
 // consume decides one request. The state is written before the grant is
 // emitted; goka commits the request only after both, so a crash between
@@ -155,13 +142,8 @@ func (k *Keeper) Run(ctx context.Context) error {
 func (k *Keeper) consume(ctx goka.Context, msg any) {
 	raw, _ := msg.([]byte)
 	req := new(schemas.BudgetRequest)
-	dec := func(raw []byte, v any) error { return k.cfg.Codec.Decode(raw, schemas.BudgetRequestSchema, v) }
-	if err := topics.DecodeRetrying(ctx, k.cfg.Log, raw, req, dec, k.cfg.Retryable); err != nil {
-		// The customer processor wrote it; holding the partition would stop
-		// every rule on it, so the request is dropped and its event stays
-		// accepted, which the log says.
-		k.cfg.Log.Error("budget request dropped: undecodable", "key", ctx.Key(),
-			"partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
+	// A request dropped leaves its event accepted.
+	if !topics.DecodeOrDrop(ctx, k.cfg.Log, k.cfg.Codec, schemas.BudgetRequestSchema, raw, req, k.cfg.Retryable) {
 		return
 	}
 	st, _ := ctx.Value().(*schemas.BudgetState)

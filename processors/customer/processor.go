@@ -3,7 +3,6 @@ package customer
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -30,9 +29,9 @@ const (
 	HeaderDeadLetterReason = "tallymarks-dlq-reason"
 	// HeaderReplyTo names the API instance waiting for the event's outcome;
 	// the processor answers on the replies topic under that key.
-	HeaderReplyTo = "tallymarks-reply-to"
+	HeaderReplyTo = topics.HeaderReplyTo
 	// HeaderCorrelationID identifies the waiting request within its instance.
-	HeaderCorrelationID = "tallymarks-correlation-id"
+	HeaderCorrelationID = topics.HeaderCorrelationID
 	// HeaderInline marks a system event that was assessed inline with its
 	// cause and is on the events topic only to be recorded: the processor
 	// skips it.
@@ -73,9 +72,6 @@ type Processor struct {
 // New builds the processor's group graph. Topics must exist (see
 // topics.Ensure).
 func New(cfg Config) (*Processor, error) {
-	if cfg.Storage == nil {
-		cfg.Storage = storage.MemoryBuilder()
-	}
 	p := &Processor{cfg: cfg, rules: newRuleSet(cfg.Catalog, cfg.Log)}
 	graph := goka.DefineGroup(cfg.Topics.CustomerGroup(),
 		goka.Input(goka.Stream(cfg.Topics.Events()), new(codec.Bytes), p.consume),
@@ -93,11 +89,9 @@ func New(cfg Config) (*Processor, error) {
 		// marked with HeaderInline so that consume skips them.
 		goka.Output(goka.Stream(cfg.Topics.Events()), new(codec.Bytes)),
 	)
-	opts := append(topics.ProcessorOptions(cfg.Goka, cfg.Storage),
-		goka.WithLogger(topics.GokaLogger{Log: cfg.Log}))
-	proc, err := goka.NewProcessor(cfg.Brokers, graph, opts...)
+	proc, err := topics.NewProcessor(cfg.Brokers, graph, cfg.Goka, cfg.Storage, cfg.Log)
 	if err != nil {
-		return nil, fmt.Errorf("creating customer processor: %w", err)
+		return nil, err
 	}
 	p.proc = proc
 	return p, nil
@@ -105,12 +99,7 @@ func New(cfg Config) (*Processor, error) {
 
 // Run processes events until ctx ends; it returns nil on cancellation.
 func (p *Processor) Run(ctx context.Context) error {
-	p.cfg.Log.Info("customer processor starting", "group", string(p.cfg.Topics.CustomerGroup()))
-	err := p.proc.Run(ctx)
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	return topics.RunProcessor(ctx, p.proc, p.cfg.Log)
 }
 
 // consume handles one record of the events topic. The input codec is raw
@@ -122,7 +111,8 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 	}
 	raw, _ := msg.([]byte)
 	ev := new(schemas.Event)
-	if err := p.decode(ctx, raw, schemas.EventSchema, ev); err != nil {
+	err := topics.DecodeRetrying(ctx, p.cfg.Log, p.cfg.Codec, schemas.EventSchema, raw, ev, p.cfg.Retryable)
+	if err != nil {
 		p.deadLetter(ctx, raw, fmt.Sprintf("undecodable: %v", err))
 		return
 	}
@@ -196,9 +186,7 @@ func (p *Processor) consume(ctx goka.Context, msg any) {
 func (p *Processor) settle(ctx goka.Context, msg any) {
 	raw, _ := msg.([]byte)
 	g := new(schemas.BudgetGrant)
-	if err := p.decode(ctx, raw, schemas.BudgetGrantSchema, g); err != nil {
-		p.cfg.Log.Error("budget grant dropped: undecodable", "key", ctx.Key(),
-			"partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
+	if !topics.DecodeOrDrop(ctx, p.cfg.Log, p.cfg.Codec, schemas.BudgetGrantSchema, raw, g, p.cfg.Retryable) {
 		return
 	}
 	st := state(ctx)
@@ -362,7 +350,8 @@ func (p *Processor) reply(ctx goka.Context, to, corr string, ev *schemas.Event, 
 	if err != nil {
 		ctx.Fail(fmt.Errorf("encoding reply: %w", err))
 	}
-	ctx.Emit(goka.Stream(p.cfg.Topics.Replies()), to, b)
+	ctx.Emit(goka.Stream(p.cfg.Topics.Replies()), to, b,
+		goka.WithCtxEmitHeaders(goka.Headers{HeaderCorrelationID: []byte(corr)}))
 }
 
 // emit encodes v and emits it to topic under the record's key. An encoding
@@ -374,13 +363,6 @@ func (p *Processor) emit(ctx goka.Context, topic string, n schemas.Name, v any) 
 		ctx.Fail(fmt.Errorf("encoding %s for %s: %w", n, topic, err))
 	}
 	ctx.Emit(goka.Stream(topic), ctx.Key(), b)
-}
-
-// decode decodes a record into v, retrying while the error is passing
-// (Config.Retryable).
-func (p *Processor) decode(ctx goka.Context, raw []byte, n schemas.Name, v any) error {
-	dec := func(raw []byte, v any) error { return p.cfg.Codec.Decode(raw, n, v) }
-	return topics.DecodeRetrying(ctx, p.cfg.Log, raw, v, dec, p.cfg.Retryable)
 }
 
 // location returns the named zone, or UTC when it cannot be loaded; the

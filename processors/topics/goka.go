@@ -1,6 +1,8 @@
 package topics
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -8,6 +10,8 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
+
+	"github.com/tallymarks/tallymarks/schemas"
 )
 
 // SaramaVersion is the protocol version goka's sarama clients speak. 2.8.0
@@ -111,22 +115,18 @@ func (l GokaLogger) Println(v ...any) { l.Log.Debug("goka", "detail", fmt.Sprint
 // Printf logs the formatted message at debug level.
 func (l GokaLogger) Printf(f string, v ...any) { l.Log.Debug("goka", "detail", fmt.Sprintf(f, v...)) }
 
-// Decoder decodes a record's value into v; schemas.Codec.Decode bound to
-// one schema.
-type Decoder func(raw []byte, v any) error
-
-// DecodeRetrying decodes a goka record with dec, retrying with backoff
-// while retryable (nil: never) calls the error passing, such as a schema
-// registry that does not answer: a good record must not be dropped or
-// dead-lettered for that. It gives up only when the processor stops,
+// DecodeRetrying decodes a goka record as schema n into v, retrying with
+// backoff while retryable (nil: never) calls the error passing, such as a
+// schema registry that does not answer: a good record must not be dropped
+// or dead-lettered for that. It gives up only when the processor stops,
 // failing the callback so that the record is not committed. Any other
 // error is returned at once.
-func DecodeRetrying(ctx goka.Context, log *slog.Logger, raw []byte, v any, dec Decoder,
+func DecodeRetrying(ctx goka.Context, log *slog.Logger, c schemas.Codec, n schemas.Name, raw []byte, v any,
 	retryable func(error) bool,
 ) error {
 	wait := 100 * time.Millisecond
 	for {
-		err := dec(raw, v)
+		err := c.Decode(raw, n, v)
 		if err == nil || retryable == nil || !retryable(err) {
 			return err
 		}
@@ -139,4 +139,49 @@ func DecodeRetrying(ctx goka.Context, log *slog.Logger, raw []byte, v any, dec D
 		}
 		wait = min(2*wait, 10*time.Second)
 	}
+}
+
+// NewProcessor builds a goka processor of graph with the options every
+// TallyMarks processor uses; st defaults to memory (recovered from the
+// changelog at start).
+func NewProcessor(brokers []string, graph *goka.GroupGraph, o GokaOptions, st storage.Builder,
+	log *slog.Logger,
+) (*goka.Processor, error) {
+	if st == nil {
+		st = storage.MemoryBuilder()
+	}
+	opts := append(ProcessorOptions(o, st), goka.WithLogger(GokaLogger{Log: log}))
+	proc, err := goka.NewProcessor(brokers, graph, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating processor %s: %w", graph.Group(), err)
+	}
+	return proc, nil
+}
+
+// RunProcessor runs proc until ctx ends, and returns nil on cancellation.
+// goka reports a cancellation during start-up as its own error ("context
+// closed while waiting for startup tables"), not context.Canceled, so any
+// error once ctx has ended counts as the cancellation.
+func RunProcessor(ctx context.Context, proc *goka.Processor, log *slog.Logger) error {
+	log.Info("processor starting", "group", string(proc.Graph().Group()))
+	err := proc.Run(ctx)
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// DecodeOrDrop is DecodeRetrying for records that TallyMarks itself wrote
+// to an internal topic: one that cannot be decoded is a bug, not bad
+// input, and holding the partition would stop every key on it, so it is
+// logged as dropped and DecodeOrDrop returns false.
+func DecodeOrDrop(ctx goka.Context, log *slog.Logger, c schemas.Codec, n schemas.Name, raw []byte, v any,
+	retryable func(error) bool,
+) bool {
+	if err := DecodeRetrying(ctx, log, c, n, raw, v, retryable); err != nil {
+		log.Error("record dropped: undecodable", "schema", n, "topic", ctx.Topic(), "key", ctx.Key(),
+			"partition", ctx.Partition(), "offset", ctx.Offset(), "err", err)
+		return false
+	}
+	return true
 }

@@ -61,6 +61,18 @@ func (n Names) Assessments() string { return n.prefix + "assessments" }
 // Errors carries error events (Error.* namespaces), keyed by customer.
 func (n Names) Errors() string { return n.prefix + "errors" }
 
+// Record headers shared by the roles that ask and the roles that answer
+// over the replies topic.
+const (
+	// HeaderReplyTo names the API instance waiting for an answer; the
+	// answer goes to the replies topic under that key.
+	HeaderReplyTo = "tallymarks-reply-to"
+	// HeaderCorrelationID identifies the waiting request within its
+	// instance. Requests carry it, and so does every reply, so that an
+	// instance routes a reply without decoding it.
+	HeaderCorrelationID = "tallymarks-correlation-id"
+)
+
 // BudgetRequests carries budgeted awards to the budget keeper, keyed
 // <tenantId>/<ruleId>: one partition decides every request of a rule, in
 // the order they arrive.
@@ -76,6 +88,13 @@ func (n Names) BudgetGroup() goka.Group { return goka.Group(n.prefix + "budget")
 
 // BudgetTable is the compacted changelog of the budget keeper.
 func (n Names) BudgetTable() string { return string(goka.GroupTable(n.BudgetGroup())) }
+
+// ConfigRequests carries Admin API writes to the config writer, keyed by
+// tenant: one writer decides every write of a tenant, in order.
+func (n Names) ConfigRequests() string { return n.prefix + "config-requests" }
+
+// ConfigGroup is the goka group of the config writer.
+func (n Names) ConfigGroup() goka.Group { return goka.Group(n.prefix + "config-writer") }
 
 // CustomerGroup is the goka group of the customer processor. goka names its
 // compacted state table "<group>-table".
@@ -169,6 +188,7 @@ func (n Names) Specs(partitions int32, opts ...SpecOption) []Spec {
 		{Name: n.EventStatus(), Partitions: partitions, Compacted: true, Retention: 7 * day},
 		{Name: n.CustomerTable(), Partitions: partitions, Compacted: true},
 		{Name: n.BudgetRequests(), Partitions: partitions, Retention: 7 * day},
+		{Name: n.ConfigRequests(), Partitions: partitions, Retention: day},
 		{Name: n.BudgetGrants(), Partitions: partitions, Retention: 7 * day},
 		{Name: n.BudgetTable(), Partitions: partitions, Compacted: true},
 	}

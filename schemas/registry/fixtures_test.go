@@ -314,3 +314,16 @@ func budgetState() *schemas.BudgetState {
 		Recent: []schemas.RecentGrant{{RequestID: "5e1d2c3b-4a59-4687-a7b6-c5d4e3f2a1b0", Granted: 20}},
 	}
 }
+
+func configRequest() *schemas.ConfigRequest {
+	return &schemas.ConfigRequest{
+		RequestID: "7a0e4b1c-2d3f-4e5a-8b6c-9d0e1f2a3b4c", Record: *configRecord(),
+		ExpectedVersion: 2, ExpectedChangedAt: ptr(at("2026-02-27T09:00:00Z")), ReplyTo: "api-1",
+	}
+}
+
+func configReply() *schemas.ConfigReply {
+	return &schemas.ConfigReply{
+		RequestID: "7a0e4b1c-2d3f-4e5a-8b6c-9d0e1f2a3b4c", Status: "version_conflict", Offset: -1, CurrentVersion: 4,
+	}
+}

@@ -58,6 +58,10 @@ func Subjects(n topics.Names) map[schemas.Name][]string {
 		schemas.BudgetGrantSchema:   {value(n.BudgetGrants())},
 		schemas.BudgetStateSchema:   {value(n.BudgetTable())},
 		schemas.AssessmentSchema:    {value(n.Assessments())},
+		schemas.ConfigRequestSchema: {value(n.ConfigRequests())},
+		// Replies of several kinds share the replies topic, each under a
+		// subject of its own; the waiting request knows which it expects.
+		schemas.ConfigReplySchema: {n.Replies() + "-io.tallymarks.ConfigReply"},
 	}
 }
 

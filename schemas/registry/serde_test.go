@@ -181,6 +181,8 @@ func TestRoundTrip(t *testing.T) {
 		{"budget request", schemas.BudgetRequestSchema, budgetRequest(), newOf[schemas.BudgetRequest]},
 		{"budget grant", schemas.BudgetGrantSchema, budgetGrant(), newOf[schemas.BudgetGrant]},
 		{"budget state", schemas.BudgetStateSchema, budgetState(), newOf[schemas.BudgetState]},
+		{"config request", schemas.ConfigRequestSchema, configRequest(), newOf[schemas.ConfigRequest]},
+		{"config reply", schemas.ConfigReplySchema, configReply(), newOf[schemas.ConfigReply]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

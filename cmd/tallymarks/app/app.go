@@ -186,6 +186,16 @@ func (a *App) runAPI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("creating budget view: %w", err)
 	}
+	// Every API instance takes a share of the config writer's partitions,
+	// so that Admin API writes work wherever the API runs.
+	writer, err := catalog.NewWriter(catalog.WriterConfig{
+		Brokers: a.cfg.Brokers, Topics: a.names, Codec: a.codec, Catalog: a.catalog,
+		Log: a.log.With("component", "config-writer"), Goka: a.gokaOptions("config-writer"),
+		Retryable: registry.IsRetryable,
+	})
+	if err != nil {
+		return err
+	}
 	replies, err := api.NewReplies(a.cfg.Brokers, a.names.Replies(), a.codec, log)
 	if err != nil {
 		return err
@@ -222,6 +232,7 @@ func (a *App) runAPI(ctx context.Context) error {
 	g.Go(func() error { return replies.Run(gctx) })
 	g.Go(func() error { return statusView.Run(gctx) })
 	g.Go(func() error { return budgetView.Run(gctx) })
+	g.Go(func() error { return writer.Run(gctx) })
 	g.Go(func() error { return backtests.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
