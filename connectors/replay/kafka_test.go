@@ -24,6 +24,7 @@ func TestKafkaSourceReadsByTime(t *testing.T) {
 	defer cancel()
 	kafka := testenv.NewKafka(t)
 	names := topics.New(testenv.Prefix(t))
+	testenv.DropTopics(t, kafka.Brokers, names.Prefix())
 	cl, err := kgo.NewClient(kgo.SeedBrokers(kafka.Brokers...))
 	if err != nil {
 		t.Fatal(err)

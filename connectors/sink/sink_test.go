@@ -85,6 +85,7 @@ type kafkaEnv struct {
 func newKafkaEnv(ctx context.Context, t *testing.T) *kafkaEnv {
 	t.Helper()
 	env := &kafkaEnv{kafka: testenv.NewKafka(t), prefix: testenv.Prefix(t)}
+	testenv.DropTopics(t, env.kafka.Brokers, env.prefix)
 	env.names = topics.New(env.prefix)
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(env.kafka.Brokers...))

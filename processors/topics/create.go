@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -16,43 +18,26 @@ import (
 // partition count differs from its spec is an error: co-partitioning would
 // silently break.
 func Ensure(ctx context.Context, adm *kadm.Client, specs []Spec, replication int16) error {
-	var errs []error
-	created := false
-	for _, s := range specs {
-		configs := map[string]*string{}
-		switch {
-		case s.Compacted && s.Retention > 0:
-			configs["cleanup.policy"] = ptr("compact,delete")
-			configs["retention.ms"] = ptr(strconv.FormatInt(s.Retention.Milliseconds(), 10))
-		case s.Compacted:
-			configs["cleanup.policy"] = ptr("compact")
-		default:
-			configs["cleanup.policy"] = ptr("delete")
-			ms := int64(-1)
-			if s.Retention > 0 {
-				ms = s.Retention.Milliseconds()
-			}
-			configs["retention.ms"] = ptr(strconv.FormatInt(ms, 10))
-		}
-		resp, err := adm.CreateTopic(ctx, s.Partitions, replication, configs, s.Name)
-		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-			errs = append(errs, fmt.Errorf("creating topic %s: %w", s.Name, err))
-			continue
-		}
-		switch {
-		case err == nil && resp.Err == nil:
-			created = true
-		case err == nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists):
-			errs = append(errs, fmt.Errorf("creating topic %s: %w", s.Name, resp.Err))
-		}
+	// Topics are created concurrently: a broker takes a few hundred
+	// milliseconds per topic, which added up to seconds one by one.
+	errs := make([]error, len(specs))
+	created := make([]bool, len(specs))
+	var wg sync.WaitGroup
+	for i, s := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			created[i], errs[i] = create(ctx, adm, s, replication)
+		}()
 	}
+	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	if err := waitForLeaders(ctx, adm, specs); err != nil {
 		return err
 	}
-	if created {
+	if slices.Contains(created, true) {
 		// A partition can have a leader in the metadata a moment before that
 		// broker accepts writes for it; sarama's idempotent producer then
 		// fails with "not the leader" instead of retrying (seen on Kafka
@@ -66,6 +51,38 @@ func Ensure(ctx context.Context, adm *kadm.Client, specs []Spec, replication int
 	return checkPartitions(ctx, adm, specs)
 }
 
+// create creates one topic with its spec's settings; an existing topic is
+// not an error, and created says whether this call made it.
+func create(ctx context.Context, adm *kadm.Client, s Spec, replication int16) (created bool, err error) {
+	configs := map[string]*string{}
+	switch {
+	case s.Compacted && s.Retention > 0:
+		configs["cleanup.policy"] = ptr("compact,delete")
+		configs["retention.ms"] = ptr(strconv.FormatInt(s.Retention.Milliseconds(), 10))
+	case s.Compacted:
+		configs["cleanup.policy"] = ptr("compact")
+	default:
+		configs["cleanup.policy"] = ptr("delete")
+		ms := int64(-1)
+		if s.Retention > 0 {
+			ms = s.Retention.Milliseconds()
+		}
+		configs["retention.ms"] = ptr(strconv.FormatInt(ms, 10))
+	}
+	resp, err := adm.CreateTopic(ctx, s.Partitions, replication, configs, s.Name)
+	switch {
+	case err != nil && errors.Is(err, kerr.TopicAlreadyExists):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("creating topic %s: %w", s.Name, err)
+	case resp.Err == nil:
+		return true, nil
+	case errors.Is(resp.Err, kerr.TopicAlreadyExists):
+		return false, nil
+	}
+	return false, fmt.Errorf("creating topic %s: %w", s.Name, resp.Err)
+}
+
 // waitForLeaders polls metadata until every partition of specs has a leader,
 // for at most 30 s.
 func waitForLeaders(ctx context.Context, adm *kadm.Client, specs []Spec) error {
@@ -77,8 +94,12 @@ func waitForLeaders(ctx context.Context, adm *kadm.Client, specs []Spec) error {
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	// kadm answers ListTopics from franz-go's metadata cache, which keeps
+	// the "no leader yet" answer for 5 s; asking for authorized operations
+	// makes it send a fresh request each time instead.
+	fresh := kadm.WithAuthorizedOps(ctx)
 	for {
-		details, err := adm.ListTopics(ctx, names...)
+		details, err := adm.ListTopics(fresh, names...)
 		if err == nil && allLed(details, names) {
 			return nil
 		}

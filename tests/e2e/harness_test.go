@@ -61,6 +61,7 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 	}
 	if opts.prefix == "" {
 		opts.prefix = testenv.Prefix(t)
+		testenv.DropTopics(t, opts.brokers, opts.prefix)
 	}
 	if opts.roles == nil {
 		opts.roles = []string{app.RoleAPI, app.RoleProcessor}

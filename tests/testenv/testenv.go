@@ -29,7 +29,9 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	tcclickhouse "github.com/testcontainers/testcontainers-go/modules/clickhouse"
 	tckafka "github.com/testcontainers/testcontainers-go/modules/kafka"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Environment variables read by this package.
@@ -216,4 +218,39 @@ func sharedClickHouseContainer(t testing.TB) string {
 		t.Fatalf("starting ClickHouse container: %v", chErr)
 	}
 	return chAddr
+}
+
+// DropTopics deletes, when t ends, every topic whose name starts with
+// prefix. A shared broker would otherwise keep every test's topics: each
+// run of the suite makes over a thousand partitions, and a broker holds
+// open files for each, until it runs out of them.
+func DropTopics(t testing.TB, brokers []string, prefix string) {
+	t.Cleanup(func() {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+		if err != nil {
+			t.Logf("dropping topics %s*: %v", prefix, err)
+			return
+		}
+		defer cl.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		adm := kadm.NewClient(cl)
+		all, err := adm.ListTopics(ctx)
+		if err != nil {
+			t.Logf("dropping topics %s*: %v", prefix, err)
+			return
+		}
+		var names []string
+		for _, name := range all.Names() {
+			if strings.HasPrefix(name, prefix) {
+				names = append(names, name)
+			}
+		}
+		if len(names) == 0 {
+			return
+		}
+		if _, err := adm.DeleteTopics(ctx, names...); err != nil {
+			t.Logf("dropping topics %s*: %v", prefix, err)
+		}
+	})
 }
