@@ -50,6 +50,9 @@ type adminKind struct {
 	// or PUT, or a PATCH merged onto the current view) and returns what to
 	// store. It reports every bad field at once.
 	decode func(in *decodeInput) (*decoded, []FieldError)
+	// extra returns fields shown after the view that live outside the
+	// object's record, such as an API key's lastUsedAt; nil: none.
+	extra func(st configStore, rec *schemas.ConfigRecord) (json.RawMessage, error)
 	// view turns a stored body into the fields clients see, without the
 	// server fields (id, version, status, createdAt, changedAt), which the
 	// machinery adds. It must hide secrets. A PATCH is merged onto it.

@@ -25,15 +25,24 @@ type apiKeyRequest struct {
 }
 
 // apiKeyView is what GET shows of a key: never its secret or hash.
-//
-// Limitation: lastUsedAt is always null. Recording use needs a hook in the
-// authenticator, which writes no configuration on the request path; see
-// docs/admin-api.md.
+// lastUsedAt is added from the key's api-key-use record (keyUsage).
 type apiKeyView struct {
-	Name       string  `json:"name"`
-	Scope      string  `json:"scope"`
-	Enabled    bool    `json:"enabled"`
-	LastUsedAt *string `json:"lastUsedAt"`
+	Name    string `json:"name"`
+	Scope   string `json:"scope"`
+	Enabled bool   `json:"enabled"`
+}
+
+// keyUsage returns the lastUsedAt field of a key's view: when the key was
+// last used, to within keyUseResolution, or null.
+func keyUsage(st configStore, rec *schemas.ConfigRecord) (json.RawMessage, error) {
+	var v struct {
+		LastUsedAt *string `json:"lastUsedAt"`
+	}
+	if t := lastUsed(st, rec.TenantID, rec.ID); t != nil {
+		s := formatTime(*t)
+		v.LastUsedAt = &s
+	}
+	return json.Marshal(v)
 }
 
 // apiKeyDoc documents an API key's fields for the OpenAPI document.
@@ -54,6 +63,7 @@ func apiKeyKind() *adminKind {
 		newID:      catalog.NewKeyID,
 		decode:     decodeAPIKey,
 		view:       viewAPIKey,
+		extra:      keyUsage,
 		checkWrite: keepAnAdminKey,
 		doc: kindDoc{schema: "APIKey", fields: apiKeyDoc, revealed: apiKeySecretDoc,
 			required: []string{"name", "scope"}},

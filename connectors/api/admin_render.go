@@ -41,6 +41,13 @@ func (a *adminAPI) render(k *adminKind, rec *schemas.ConfigRecord, reveal map[st
 		return nil, fmt.Errorf("rendering %s %s: %w", k.noun, rec.ID, err)
 	}
 	out = joinObjects(out, body)
+	if k.extra != nil {
+		extra, err := k.extra(a.store, rec)
+		if err != nil {
+			return nil, fmt.Errorf("rendering %s %s: %w", k.noun, rec.ID, err)
+		}
+		out = joinObjects(out, extra)
+	}
 	if len(reveal) > 0 {
 		extra, err := json.Marshal(reveal)
 		if err != nil {

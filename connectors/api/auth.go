@@ -24,6 +24,9 @@ type authenticator struct {
 	catalog *catalog.Catalog
 	now     func() time.Time
 
+	// uses records when keys are used (lastUsedAt); nil records nothing.
+	uses *keyUses
+
 	mu       sync.Mutex
 	verified map[[32]byte]time.Time // digest of tenant, key, secret → expiry
 }
@@ -52,6 +55,7 @@ func (a *authenticator) authenticate(tenantID, keyID, secret string) (principal,
 	exp, hit := a.verified[digest]
 	a.mu.Unlock()
 	if hit && now.Before(exp) {
+		a.used(tenantID, keyID, now)
 		return principal{tenantID: tenantID, key: key}, nil
 	}
 
@@ -64,5 +68,12 @@ func (a *authenticator) authenticate(tenantID, keyID, secret string) (principal,
 	}
 	a.verified[digest] = now.Add(verifiedTTL)
 	a.mu.Unlock()
+	a.used(tenantID, keyID, now)
 	return principal{tenantID: tenantID, key: key}, nil
+}
+
+func (a *authenticator) used(tenantID, keyID string, at time.Time) {
+	if a.uses != nil {
+		a.uses.note(tenantID, keyID, at)
+	}
 }

@@ -81,8 +81,9 @@ func New(cfg Config) *Server {
 		cfg.ProduceTimeout = 10 * time.Second
 	}
 	s := &Server{
-		cfg:    cfg,
-		auth:   &authenticator{catalog: cfg.Catalog, now: cfg.Now, verified: map[[32]byte]time.Time{}},
+		cfg: cfg,
+		auth: &authenticator{catalog: cfg.Catalog, now: cfg.Now, verified: map[[32]byte]time.Time{},
+			uses: newKeyUses(cfg.Catalog, cfg.Log)},
 		mux:    http.NewServeMux(),
 		recent: newRecentEvents(10 * time.Minute),
 	}
@@ -109,6 +110,10 @@ func (s *Server) routes() {
 }
 
 type principalKey struct{}
+
+// RecordKeyUses writes the API keys' lastUsedAt to the config topic as
+// they are used, until ctx ends (see keyUses).
+func (s *Server) RecordKeyUses(ctx context.Context) error { return s.auth.uses.Run(ctx) }
 
 // Routes returns every route the server serves behind credentials, as
 // "METHOD /path/{param}" patterns. The OpenAPI test checks them against the

@@ -27,6 +27,10 @@ const (
 	KindTrigger = "trigger"
 	KindWebhook = "webhook"
 	KindRule    = "rule"
+	// KindAPIKeyUse records when an API key was last used; its id is the
+	// key's. It is written by the API instances that authenticate the key,
+	// not through the Admin API.
+	KindAPIKeyUse = "api-key-use"
 )
 
 // Lifecycle statuses shared by economies, rules and segments.

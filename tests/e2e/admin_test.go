@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -253,11 +254,22 @@ func TestAdminAPIKeys(t *testing.T) {
 		}
 	}
 
+	if created.body["lastUsedAt"] != nil {
+		t.Fatalf("a new key has lastUsedAt: %s", created.raw)
+	}
 	shop := as(s.creds.TenantID, id, secret)
 	event := map[string]any{"customerId": uuid.NewString(), "nameSpace": "Order.Web",
 		"order": map[string]any{"total": 1}}
+	before := time.Now().UTC().Add(-time.Second)
 	s.must(200, "POST", "/events/orders", event, shop)
 	s.must(403, "GET", "/admin/api-keys", nil, shop)
+	// Its use shows as lastUsedAt.
+	eventually(t, 10*time.Second, "lastUsedAt recorded", func() (bool, string) {
+		r := s.must(200, "GET", "/admin/api-keys/"+id, nil, nil)
+		at, _ := r.body["lastUsedAt"].(string)
+		used, err := time.Parse(time.RFC3339Nano, at)
+		return err == nil && used.After(before), r.raw
+	})
 
 	s.must(200, "PATCH", "/admin/api-keys/"+id, map[string]any{"enabled": false}, nil)
 	if r := s.do("POST", "/events/orders", event, shop); r.status != http.StatusUnauthorized {

@@ -205,21 +205,19 @@ func (a *App) runAPI(ctx context.Context) error {
 		Store: a.catalog, Source: a.backtestSource(), Log: log.With("component", "backtest"),
 	})
 
-	srv := &http.Server{
-		Handler: api.New(api.Config{
-			Catalog:   a.catalog,
-			Producer:  producer,
-			Codec:     a.codec,
-			Topics:    a.names,
-			Customers: viewReader{view},
-			Replies:   replies,
-			Statuses:  statusReader{statusView},
-			Budgets:   budgetReader{budgetView},
-			Backtests: backtests,
-			Log:       log,
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	handler := api.New(api.Config{
+		Catalog:   a.catalog,
+		Producer:  producer,
+		Codec:     a.codec,
+		Topics:    a.names,
+		Customers: viewReader{view},
+		Replies:   replies,
+		Statuses:  statusReader{statusView},
+		Budgets:   budgetReader{budgetView},
+		Backtests: backtests,
+		Log:       log,
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", a.cfg.HTTPAddr, err)
@@ -233,6 +231,7 @@ func (a *App) runAPI(ctx context.Context) error {
 	g.Go(func() error { return statusView.Run(gctx) })
 	g.Go(func() error { return budgetView.Run(gctx) })
 	g.Go(func() error { return writer.Run(gctx) })
+	g.Go(func() error { return handler.RecordKeyUses(gctx) })
 	g.Go(func() error { return backtests.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
