@@ -21,8 +21,14 @@ import (
 // Put returns once this instance reads its own write.
 type Store interface {
 	Object(tenantID, kind, id string) (schemas.ConfigRecord, bool)
+	Objects(tenantID, kind string) []schemas.ConfigRecord
 	Put(ctx context.Context, rec *schemas.ConfigRecord) (int64, error)
+	Delete(ctx context.Context, tenantID, kind, id string) (int64, error)
 }
+
+// JobRetention is how long a job's record is kept after it last changed:
+// a tenant's older jobs are deleted when it starts a new one.
+const JobRetention = 7 * 24 * time.Hour
 
 // Source reads a tenant's past assessment records.
 type Source interface {
@@ -91,6 +97,7 @@ func (r *Runner) Start(ctx context.Context, tenantID string, rs []*rules.Rule, f
 		return "", ErrBusy
 	}
 	now := r.cfg.Now().UTC().Truncate(time.Millisecond)
+	r.prune(ctx, tenantID, now)
 	j := &job{rules: rs, body: body{From: from, To: to, Source: r.cfg.Source.Name(), Results: []backtest.Result{}}}
 	for _, rule := range rs {
 		j.body.RuleIDs = append(j.body.RuleIDs, rule.ID)
@@ -108,6 +115,20 @@ func (r *Runner) Start(ctx context.Context, tenantID string, rs []*rules.Rule, f
 		// Filled up since the check: the record shows the job failed.
 		r.finish(ctx, j, nil, ErrBusy)
 		return "", ErrBusy
+	}
+}
+
+// prune deletes the tenant's jobs that have not changed for JobRetention,
+// done or not: a running job's heartbeat changes it every few seconds. A
+// deletion that fails is logged; the next job tries again.
+func (r *Runner) prune(ctx context.Context, tenantID string, now time.Time) {
+	for _, rec := range r.cfg.Store.Objects(tenantID, KindJob) {
+		if now.Sub(rec.ChangedAt) < JobRetention {
+			continue
+		}
+		if _, err := r.cfg.Store.Delete(ctx, tenantID, KindJob, rec.ID); err != nil {
+			r.cfg.Log.Warn("deleting an old backtest job", "job", rec.ID, "err", err)
+		}
 	}
 }
 

@@ -28,6 +28,25 @@ func (m *memStore) Object(tenantID, kind, id string) (schemas.ConfigRecord, bool
 	return rec, ok
 }
 
+func (m *memStore) Objects(tenantID, kind string) []schemas.ConfigRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []schemas.ConfigRecord
+	for _, rec := range m.recs {
+		if rec.TenantID == tenantID && rec.Kind == kind {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+func (m *memStore) Delete(_ context.Context, tenantID, kind, id string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.recs, tenantID+"/"+kind+"/"+id)
+	return 0, nil
+}
+
 func (m *memStore) Put(_ context.Context, rec *schemas.ConfigRecord) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -153,5 +172,36 @@ func TestStaleJobShowsFailed(t *testing.T) {
 				t.Fatalf("view = %+v, want status %q and results []", v, tt.status)
 			}
 		})
+	}
+}
+
+// TestRunnerPrunesOldJobs checks that starting a job deletes the tenant's
+// jobs unchanged for JobRetention, and only those.
+func TestRunnerPrunesOldJobs(t *testing.T) {
+	tenant, other := uuid.NewString(), uuid.NewString()
+	now := time.Date(2026, 5, 20, 0, 0, 0, 0, time.UTC)
+	st := &memStore{recs: map[string]schemas.ConfigRecord{}}
+	done := StatusDone
+	for id, age := range map[string]time.Duration{"old": JobRetention + time.Hour, "recent": time.Hour} {
+		for _, tn := range []string{tenant, other} {
+			if _, err := st.Put(context.Background(), &schemas.ConfigRecord{TenantID: tn, Kind: KindJob, ID: id,
+				Version: 1, Status: &done, CreatedAt: now.Add(-age), ChangedAt: now.Add(-age)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r := NewRunner(Config{Store: st, Source: &listSource{}, Log: slog.New(slog.DiscardHandler),
+		Now: func() time.Time { return now }})
+	if _, err := r.Start(context.Background(), tenant, nil, now.Add(-time.Hour), now); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.Object(tenant, KindJob, "old"); ok {
+		t.Fatal("a job older than the retention was kept")
+	}
+	if _, ok := st.Object(tenant, KindJob, "recent"); !ok {
+		t.Fatal("a recent job was deleted")
+	}
+	if _, ok := st.Object(other, KindJob, "old"); !ok {
+		t.Fatal("another tenant's job was deleted")
 	}
 }
