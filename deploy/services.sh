@@ -332,6 +332,10 @@ kafka_up() {
 	kafka_config
 	kafka_format
 
+	# A broker holds files open for every partition; the soft limit of
+	# open files is often 1024, so raise it to the hard limit.
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 	# Start detached (setsid) so that the broker outlives this shell and
 	# ignores the terminal's Ctrl-C; only `down` stops it.
 	say "kafka: starting Kafka 4.4.0 on 127.0.0.1:$KAFKA_PORT"
