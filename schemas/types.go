@@ -447,10 +447,11 @@ type BudgetUse struct {
 	Points      int64 `avro:"points"`
 }
 
-// RecentGrant remembers what one request was granted.
+// RecentGrant remembers what one request was granted. RequestID is the
+// request's UUID as 16 bytes.
 type RecentGrant struct {
-	RequestID string `avro:"requestId"`
-	Granted   int64  `avro:"granted"`
+	RequestID [16]byte `avro:"requestId"`
+	Granted   int64    `avro:"granted"`
 }
 
 // Assessment is one assessed client event with the customer as the rules

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 	"github.com/lovoo/goka/storage"
@@ -51,8 +52,11 @@ func Decide(st *schemas.BudgetState, req *schemas.BudgetRequest, now time.Time) 
 		st = &schemas.BudgetState{Used: []schemas.BudgetUse{}, Recent: []schemas.RecentGrant{}}
 	}
 	used := Used(st, req.ActionIndex)
+	// Request ids are UUIDs made by the customer processor; one that is
+	// not would only go unremembered.
+	id, idErr := uuid.Parse(req.RequestID)
 	for _, r := range st.Recent {
-		if r.RequestID == req.RequestID {
+		if idErr == nil && r.RequestID == id {
 			g.Granted, g.Used = r.Granted, used
 			return st, g
 		}
@@ -76,8 +80,10 @@ func Decide(st *schemas.BudgetState, req *schemas.BudgetRequest, now time.Time) 
 		next.Used = append(next.Used, schemas.BudgetUse{ActionIndex: req.ActionIndex, Points: g.Used})
 	}
 	keep := st.Recent[max(len(st.Recent)+1-RecentGrants, 0):]
-	next.Recent = append(append(next.Recent, keep...),
-		schemas.RecentGrant{RequestID: req.RequestID, Granted: g.Granted})
+	next.Recent = append(next.Recent, keep...)
+	if idErr == nil {
+		next.Recent = append(next.Recent, schemas.RecentGrant{RequestID: id, Granted: g.Granted})
+	}
 	return next, g
 }
 

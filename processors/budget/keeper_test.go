@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hamba/avro/v2"
 
 	"github.com/tallymarks/tallymarks/schemas"
@@ -12,9 +13,12 @@ import (
 
 var now = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 
-func request(id string, action int, budget, points int64) *schemas.BudgetRequest {
+// requestID returns the UUID a request named name has in these tests.
+func requestID(name string) uuid.UUID { return uuid.NewSHA1(uuid.NameSpaceOID, []byte(name)) }
+
+func request(name string, action int, budget, points int64) *schemas.BudgetRequest {
 	return &schemas.BudgetRequest{
-		RequestID: id, TenantID: "t", CustomerID: "c-" + id, EventID: "e-" + id,
+		RequestID: requestID(name).String(), TenantID: "t", CustomerID: "c-" + name, EventID: "e-" + name,
 		RuleID: "launch", RuleVersion: 1, ActionIndex: action, Budget: budget, Points: points,
 	}
 }
@@ -73,8 +77,8 @@ func TestDecideRemembersRecentGrants(t *testing.T) {
 	if len(st.Recent) != RecentGrants {
 		t.Fatalf("%d recent grants kept, want %d", len(st.Recent), RecentGrants)
 	}
-	if st.Recent[0].RequestID != "20" || st.Recent[RecentGrants-1].RequestID != fmt.Sprint(RecentGrants+19) {
-		t.Fatalf("kept %s..%s", st.Recent[0].RequestID, st.Recent[RecentGrants-1].RequestID)
+	if st.Recent[0].RequestID != requestID("20") || st.Recent[RecentGrants-1].RequestID != requestID(fmt.Sprint(RecentGrants+19)) {
+		t.Fatalf("kept %x..%x", st.Recent[0].RequestID, st.Recent[RecentGrants-1].RequestID)
 	}
 	if Used(st, 0) != RecentGrants+20 {
 		t.Fatalf("used %d", Used(st, 0))
@@ -86,8 +90,7 @@ func TestDecideRemembersRecentGrants(t *testing.T) {
 func BenchmarkDecide(b *testing.B) {
 	var st *schemas.BudgetState
 	for i := range RecentGrants {
-		// Request ids are UUIDs: 36 characters.
-		st, _ = Decide(st, request(fmt.Sprintf("%036d", i), 0, 1e12, 1), now)
+		st, _ = Decide(st, request(fmt.Sprint(i), 0, 1e12, 1), now)
 	}
 	reqs := make([]*schemas.BudgetRequest, 1024)
 	for i := range reqs {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/tallymarks/tallymarks/processors/topics"
@@ -311,7 +312,7 @@ func budgetGrant() *schemas.BudgetGrant {
 func budgetState() *schemas.BudgetState {
 	return &schemas.BudgetState{
 		Used:   []schemas.BudgetUse{{ActionIndex: 1, Points: 100000}},
-		Recent: []schemas.RecentGrant{{RequestID: "5e1d2c3b-4a59-4687-a7b6-c5d4e3f2a1b0", Granted: 20}},
+		Recent: []schemas.RecentGrant{{RequestID: uuid.MustParse("5e1d2c3b-4a59-4687-a7b6-c5d4e3f2a1b0"), Granted: 20}},
 	}
 }
 
