@@ -28,10 +28,11 @@ Run "tallymarks <command> -h" for the flags of a command.
 `
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "tallymarks:", err)
-		}
+	err := run(os.Args[1:])
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp): // -h printed the flags
+	default:
+		fmt.Fprintln(os.Stderr, "tallymarks:", err)
 		os.Exit(1)
 	}
 }

@@ -95,7 +95,9 @@ func Parse(cmd string, args []string, getenv func(string) string) (*Config, erro
 	fs.StringVar(&partitions, "partitions", env("PARTITIONS", "6"), "partitions of customer-keyed topics when created")
 	fs.StringVar(&replication, "replication", env("REPLICATION", "1"), "replication factor of created topics")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR", "127.0.0.1:8080"), "HTTP listen address of the API")
-	fs.StringVar(&roles, "roles", env("ROLES", strings.Join(knownRoles, ",")), "roles to run, comma-separated")
+	fs.StringVar(&roles, "roles", env("ROLES", strings.Join(knownRoles, ",")),
+		"roles to run, comma-separated: api (REST API, config writer, backtests), "+
+			"processor (customer processor, budget keeper), sink (ClickHouse)")
 	fs.StringVar(&c.ClickHouseAddr, "clickhouse-addr", env("CLICKHOUSE_ADDR", ""),
 		"ClickHouse native address; empty disables the sink")
 	fs.StringVar(&c.ClickHouseDatabase, "clickhouse-database", env("CLICKHOUSE_DATABASE", "tallymarks"),
