@@ -44,22 +44,35 @@ type keyUses struct {
 	store configStore
 	log   *slog.Logger
 
-	mu      sync.Mutex
-	pending map[[2]string]time.Time // tenant, key → newest use not yet written
-	wake    chan struct{}
+	mu sync.Mutex
+	// recorded caches each key's recorded lastUsedAt, so that a request
+	// costs a map lookup, not a catalog read and a JSON decode.
+	recorded map[[2]string]time.Time
+	pending  map[[2]string]time.Time // tenant, key → newest use not yet written
+	wake     chan struct{}
 }
 
 func newKeyUses(store configStore, log *slog.Logger) *keyUses {
-	return &keyUses{store: store, log: log, pending: map[[2]string]time.Time{}, wake: make(chan struct{}, 1)}
+	return &keyUses{store: store, log: log, recorded: map[[2]string]time.Time{},
+		pending: map[[2]string]time.Time{}, wake: make(chan struct{}, 1)}
 }
 
 // note records a use of a key at t.
 func (u *keyUses) note(tenantID, keyID string, t time.Time) {
-	if last := lastUsed(u.store, tenantID, keyID); last != nil && t.Sub(*last) < keyUseResolution {
+	k := [2]string{tenantID, keyID}
+	u.mu.Lock()
+	last, cached := u.recorded[k]
+	u.mu.Unlock()
+	if !cached {
+		if at := lastUsed(u.store, tenantID, keyID); at != nil {
+			last = *at
+		}
+	}
+	if !last.IsZero() && t.Sub(last) < keyUseResolution {
+		u.remember(k, last)
 		return
 	}
 	u.mu.Lock()
-	k := [2]string{tenantID, keyID}
 	if t.After(u.pending[k]) {
 		u.pending[k] = t
 	}
@@ -68,6 +81,16 @@ func (u *keyUses) note(tenantID, keyID string, t time.Time) {
 	case u.wake <- struct{}{}:
 	default:
 	}
+}
+
+// remember caches t as the key's recorded lastUsedAt unless a later time
+// is cached.
+func (u *keyUses) remember(k [2]string, t time.Time) {
+	u.mu.Lock()
+	if t.After(u.recorded[k]) {
+		u.recorded[k] = t
+	}
+	u.mu.Unlock()
 }
 
 // Run writes queued uses until ctx ends. A write that fails is logged and
@@ -94,7 +117,9 @@ func (u *keyUses) Run(ctx context.Context) error {
 // write records t as the key's lastUsedAt unless a later use is recorded
 // already (by another instance).
 func (u *keyUses) write(ctx context.Context, tenantID, keyID string, t time.Time) error {
+	k := [2]string{tenantID, keyID}
 	if last := lastUsed(u.store, tenantID, keyID); last != nil && !t.After(*last) {
+		u.remember(k, *last)
 		return nil
 	}
 	t = t.UTC().Truncate(time.Millisecond)
@@ -104,9 +129,12 @@ func (u *keyUses) write(ctx context.Context, tenantID, keyID string, t time.Time
 	}
 	ctx, cancel := context.WithTimeout(ctx, adminWriteTimeout)
 	defer cancel()
-	_, err = u.store.Put(ctx, &schemas.ConfigRecord{
+	if _, err := u.store.Put(ctx, &schemas.ConfigRecord{
 		TenantID: tenantID, Kind: catalog.KindAPIKeyUse, ID: keyID, Version: 1,
 		CreatedAt: t, ChangedAt: t, Body: string(body),
-	})
-	return err
+	}); err != nil {
+		return fmt.Errorf("writing key use: %w", err)
+	}
+	u.remember(k, t)
+	return nil
 }
